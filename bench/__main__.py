@@ -1,0 +1,27 @@
+"""`make bench`: every figure measured in one run, printed as one table."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def main() -> None:
+    from bench import knowledge
+
+    sections = [("knowledge", knowledge.run)]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"{'figure':<44} value")
+    print("-" * 100)
+    for name, run in sections:
+        print(f"[{name}]")
+        for label, value in run():
+            print(f"{label:<44} {value}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The composition root: the one place that picks implementations from Settings."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder
+from bot.core.knowledge.index import ChromaIndex
+from bot.core.knowledge.service import KnowledgeService
+from bot.core.retrieval import Retriever
+from bot.settings import Settings
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    if settings.embeddings == "openai":
+
+        def client() -> Any:
+            import openai
+
+            key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unused"
+            return openai.OpenAI(api_key=key, base_url=settings.openai_base_url, max_retries=2, timeout=60)
+
+        return OpenAIEmbedder(client, settings.embedding_model, settings.embedding_batch_size)
+    return LocalEmbedder(batch_size=settings.embedding_batch_size)
+
+
+def chroma_client_factory(settings: Settings) -> tuple[Any, str]:
+    def factory() -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if settings.chroma_host:
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
+            )
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+    return factory, "server" if settings.chroma_host else "embedded"
+
+
+@dataclass
+class Container:
+    settings: Settings
+    embedder: Embedder
+    index: ChromaIndex
+    knowledge: KnowledgeService
+
+    @classmethod
+    def build(cls, settings: Settings, embedder: Embedder | None = None) -> Container:
+        embedder = embedder or build_embedder(settings)
+        factory, backend = chroma_client_factory(settings)
+        index = ChromaIndex(factory, embedder, prefix=settings.chroma_collection_prefix, backend=backend)
+        knowledge = KnowledgeService(settings.knowledge_dir, index, Retriever(index))
+        return cls(settings=settings, embedder=embedder, index=index, knowledge=knowledge)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("chromadb", "httpx", "sentence_transformers", "transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)

@@ -1,0 +1,1 @@
+"""The knowledge pipeline: Markdown files to validated documents, chunks and an index."""

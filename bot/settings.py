@@ -1,0 +1,88 @@
+"""Settings from the environment and `.env`, built once in the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+# Comma-separated in the environment ("123,456"), not JSON.
+IdList = Annotated[list[int], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every setting the coach reads. Names follow design/interfaces.md exactly."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    knowledge_dir: Path = Field(PROJECT_ROOT / "knowledge", validation_alias=_env("COACH_KNOWLEDGE_DIR"))
+    data_dir: Path = Field(Path("data"), validation_alias=_env("COACH_DATA_DIR"))
+    database_url: str | None = Field(None, validation_alias=_env("COACH_DATABASE_URL"))
+
+    chroma_host: str | None = Field(None, validation_alias=_env("CHROMA_HOST"))
+    chroma_port: int = Field(8000, validation_alias=_env("CHROMA_PORT"))
+    chroma_collection_prefix: str = Field("coach", validation_alias=_env("COACH_COLLECTION_PREFIX"))
+
+    embeddings: Literal["local", "openai"] = Field("local", validation_alias=_env("COACH_EMBEDDINGS"))
+    embedding_model: str = Field("text-embedding-3-small", validation_alias=_env("COACH_EMBEDDING_MODEL"))
+    embedding_batch_size: int = Field(64, ge=1, le=2048, validation_alias=_env("COACH_EMBEDDING_BATCH"))
+
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    llm_model: str = Field("gpt-4o-mini", validation_alias=_env("COACH_LLM_MODEL"))
+    llm_timeout_seconds: float = Field(30.0, gt=0, le=300, validation_alias=_env("COACH_LLM_TIMEOUT"))
+
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_api_base_url: str | None = Field(None, validation_alias=_env("TELEGRAM_API_BASE_URL"))
+    telegram_admin_ids: IdList = Field(default_factory=list, validation_alias=_env("TELEGRAM_ADMIN_IDS"))
+    telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
+
+    discord_bot_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_BOT_TOKEN"))
+    discord_admin_role_ids: IdList = Field(
+        default_factory=list, validation_alias=_env("DISCORD_ADMIN_ROLE_IDS")
+    )
+    discord_admin_user_ids: IdList = Field(
+        default_factory=list, validation_alias=_env("DISCORD_ADMIN_USER_IDS")
+    )
+    discord_guild_ids: IdList = Field(default_factory=list, validation_alias=_env("DISCORD_GUILD_IDS"))
+
+    log_level: str = Field("WARNING", validation_alias=_env("COACH_LOG_LEVEL"))
+
+    @field_validator(
+        "telegram_admin_ids",
+        "discord_admin_role_ids",
+        "discord_admin_user_ids",
+        "discord_guild_ids",
+        mode="before",
+    )
+    @classmethod
+    def _comma_separated_ids(cls, value: object) -> object:
+        # Operators write "123,456" in .env; pydantic-settings would expect JSON.
+        if isinstance(value, int):
+            return [value]
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'coach.db'}"
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
