@@ -10,13 +10,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def main() -> None:
-    from bench import knowledge
+    only = set(sys.argv[1:])
+    from bench import coach, knowledge
 
-    sections = [("knowledge", knowledge.run)]
+    sections = [("knowledge", knowledge.run), ("coach", coach.run)]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"{'figure':<44} value")
     print("-" * 100)
     for name, run in sections:
+        if only and name not in only:
+            continue
         print(f"[{name}]")
         for label, value in run():
             print(f"{label:<44} {value}")

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import getpass
 import json
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
-import click
 import typer
 from pydantic import ValidationError
+from typer.exceptions import TyperException
 
 from bot.container import Container, configure_logging
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.knowledge.index import Progress
+from bot.core.models import UserRef
+from bot.core.service import CoachService
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -49,7 +54,7 @@ def cli_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, click.ClickException):
+        except (typer.Exit, TyperException):
             raise  # usage errors: click prints them and exits 2
         except KnowledgeValidationError as error:
             for problem in error.problems:
@@ -186,23 +191,137 @@ def search(
             typer.echo(f"   {result.snippet}")
 
 
-@app.command("chat")
-@cli_errors
-def chat() -> None:
-    """A conversation in the terminal (for now: searches the knowledge base)."""
+# -- the coach ------------------------------------------------------------------------------
+
+
+def ready_container() -> Container:
+    """A container whose index is built (on first use, with a progress bar on a terminal)."""
     container = build_container()
     with progress_bar("Building the knowledge index") as progress:
         container.knowledge.ensure_index_sync(progress)
-    typer.echo("AI Career Coach. Ask about roles, skills and AI at work; /quit to leave.")
-    while True:
-        try:
-            text = input("you> ").strip()
-        except EOFError:
-            break
-        if text in {"/quit", "/exit"}:
-            break
-        for result in container.knowledge.search_sync(text, 3):
-            typer.echo(f"- {result.title} ({result.type}): {result.snippet}")
+    return container
+
+
+@app.command("ask")
+@cli_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, or - to read one per line from stdin.")],
+    user: Annotated[
+        str | None, typer.Option("--user", help="Keep profile and memory between calls under this id.")
+    ] = None,
+    hours: Annotated[
+        float | None, typer.Option("--hours", min=0.5, max=168, help="Hours a week you can spend learning.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """One question, one answer."""
+    if not question.strip():
+        raise typer.BadParameter("the question is empty", param_hint="QUESTION")
+    container = ready_container()
+    questions = read_batch() if question == "-" else iter([question])
+    asyncio.run(_ask_all(container, questions, user, hours, as_json))
+
+
+async def _ask_all(
+    container: Container, questions: Iterator[str], user: str | None, hours: float | None, as_json: bool
+) -> None:
+    service = container.service()
+    await service.start()
+    try:
+        for text in questions:
+            ref = UserRef(platform="cli", user_id=user or f"once-{uuid.uuid4().hex}")
+            try:
+                answer = await service.ask(ref, text, hours)
+            finally:
+                if user is None:  # a one-off question leaves nothing behind
+                    await service.forget_user(ref)
+            if as_json:
+                print_json(answer.public())
+            else:
+                typer.echo(answer.answer + "\n")
+    finally:
+        await service.close()
+
+
+CHAT_HELP = """Commands:
+  /plan                 your full plan
+  /profile              what I know about you
+  /profile role ID      set your current role (also: target ID, hours N, years N)
+  /forget               delete everything I keep about you
+  /help                 this list
+  /quit                 leave"""
+
+
+@app.command("chat")
+@cli_errors
+def chat(
+    user: Annotated[str | None, typer.Option("--user", help="Whose conversation (default: you).")] = None,
+) -> None:
+    """A conversation in the terminal, through the same core the bots use."""
+    container = ready_container()
+    ref = UserRef(platform="terminal", user_id=user or getpass.getuser())
+    asyncio.run(_chat(container, ref))
+
+
+async def _chat(container: Container, user: UserRef) -> None:
+    service = container.service()
+    await service.start()
+    typer.echo("AI Career Coach. Tell me about your work, or type /help. /quit to leave.")
+    try:
+        while True:
+            try:
+                text = (await asyncio.to_thread(input, "\nyou> ")).strip()
+            except EOFError:
+                break
+            if not text:
+                continue
+            if text in {"/quit", "/exit", "/q"}:
+                break
+            try:
+                reply = await _chat_command(service, user, text)
+                if reply is None:
+                    reply = (await service.ask(user, text)).answer
+            except CoachError as error:
+                reply = error.message
+            typer.echo(f"\ncoach> {reply}")
+    finally:
+        await service.close()
+
+
+async def _chat_command(service: CoachService, user: UserRef, text: str) -> str | None:
+    parts = text.split()
+    command = parts[0].lower()
+    if command == "/help":
+        return CHAT_HELP
+    if command == "/plan":
+        return (await service.full_plan(user)).answer
+    if command == "/forget":
+        confirm = await asyncio.to_thread(input, "Delete your profile and conversation? [y/N] ")
+        if confirm.strip().lower() not in {"y", "yes"}:
+            return "Nothing deleted."
+        await service.forget_user(user)
+        return "Done: I no longer keep anything about you."
+    if command == "/profile":
+        if len(parts) >= 3:
+            field = {"role": "current_role", "target": "target_role", "hours": "hours_per_week",
+                     "years": "experience_years"}.get(parts[1].lower())  # fmt: skip
+            if field is None:
+                return "Use /profile role ID, /profile target ID, /profile hours N or /profile years N."
+            value: object = parts[2]
+            if field in {"hours_per_week", "experience_years"}:
+                try:
+                    value = float(parts[2])
+                except ValueError:
+                    return f"{parts[2]!r} is not a number."
+            await service.update_profile(user, **{field: value})
+        profile = await service.get_profile(user)
+        lines = [
+            f"{name.replace('_', ' ')}: {value if value is not None else '-'}" for name, value in profile
+        ]
+        return "\n".join(lines)
+    if command.startswith("/"):
+        return f"Unknown command {command}. " + CHAT_HELP
+    return None
 
 
 def main() -> None:

@@ -9,7 +9,9 @@ from typing import Any
 from bot.core.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder
 from bot.core.knowledge.index import ChromaIndex
 from bot.core.knowledge.service import KnowledgeService
+from bot.core.profiles import ProfileStore
 from bot.core.retrieval import Retriever
+from bot.core.service import CoachService
 from bot.settings import Settings
 
 
@@ -48,6 +50,17 @@ class Container:
     embedder: Embedder
     index: ChromaIndex
     knowledge: KnowledgeService
+    _service: CoachService | None = None
+
+    def service(self) -> CoachService:
+        """The CoachService, built on first use (commands that only search never open a database)."""
+        if self._service is None:
+            url = self.settings.resolved_database_url
+            if url.startswith("sqlite"):
+                self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            store = ProfileStore(url)
+            self._service = CoachService(self.knowledge, store, self.embedder)
+        return self._service
 
     @classmethod
     def build(cls, settings: Settings, embedder: Embedder | None = None) -> Container:
@@ -63,5 +76,5 @@ def configure_logging(level: str) -> None:
         level=getattr(logging, level.upper(), logging.WARNING),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("chromadb", "httpx", "sentence_transformers", "transformers", "urllib3"):
+    for noisy in ("chromadb", "httpx", "sentence_transformers", "transformers", "urllib3", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)

@@ -115,3 +115,12 @@ def real_container(tmp_path_factory: pytest.TempPathFactory) -> Container:
     built = Container.build(settings)
     built.knowledge.reload_sync()
     return built
+
+
+@pytest.fixture
+async def service(container: Container):  # type: ignore[no-untyped-def]
+    """CoachService over the fixture knowledge base, a fresh SQLite file, the hash embedder."""
+    coach = container.service()
+    await coach.start()
+    yield coach
+    await coach.close()

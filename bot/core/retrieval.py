@@ -30,6 +30,8 @@ class SearchResult:
     score: float
     snippet: str
     section: str
+    text: str = ""  # the whole best chunk, for answers built from the document
+    similarity: float = 0.0  # best cosine similarity of the query to the document's chunks
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -127,6 +129,9 @@ class Retriever:
         vector = self.index.embedder.embed_query(query)
         dense = self.index.query(snapshot, vector, weights.depth, doc_type)
         dense_chunks = [(by_id[cid], sim) for cid, sim in dense if cid in by_id]
+        best_similarity: dict[str, float] = {}
+        for chunk, similarity in dense_chunks:
+            best_similarity[chunk.doc_id] = max(similarity, best_similarity.get(chunk.doc_id, -1.0))
 
         scores = keyword.scores(query)
         order = np.argsort(-scores)[: weights.depth * 2]
@@ -173,6 +178,8 @@ class Retriever:
                     score=min(1.0, score / ceiling),
                     snippet=_snippet(chunk.text),
                     section=chunk.section,
+                    text=chunk.text,
+                    similarity=best_similarity.get(doc_id, 0.0),
                 )
             )
         return results

@@ -46,7 +46,7 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "section"
 
 
-def _sections(body: str) -> list[tuple[str, str]]:
+def sections_of(body: str) -> list[tuple[str, str]]:
     sections: list[tuple[str, str]] = []
     heading, lines = OVERVIEW, []
     in_code = False
@@ -107,7 +107,7 @@ def chunk_document(document: Document, max_words: int = MAX_WORDS) -> list[Chunk
     # The first chunk always holds title, aliases and summary: the strongest signal of what
     # the document is about, whatever its body says.
     parts: list[tuple[str, str]] = [(OVERVIEW, overview)]
-    for section, text in _sections(document.body):
+    for section, text in sections_of(document.body):
         parts.extend((section, piece) for piece in _pieces(text, max_words))
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}

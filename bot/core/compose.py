@@ -1,0 +1,267 @@
+"""Offline answers: the text a chat user receives, composed from the knowledge base alone.
+
+Plain text with simple bullets, so that every door can send it as it is or render it richer
+from the structured Answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.core.knowledge.chunker import sections_of
+from bot.core.knowledge.loader import Document, KnowledgeBase
+from bot.core.knowledge.schema import RoleMeta
+from bot.core.models import Citation, Plan, Profile, TargetSuggestion
+from bot.core.retrieval import SearchResult
+
+CHAT_SIZE = 1500
+BULLET = "•"
+
+HELP = (
+    "I'm an AI career coach. Tell me what you do and what you'd like to do, and I'll show how AI "
+    "changes that work, which roles suit you next, and a week-by-week learning plan that fits your "
+    "hours, using only resources from my knowledge base.\n\n"
+    "Try: \"I'm a paralegal and e-discovery tools now do my document review. What should I learn "
+    'with 5 hours a week?"\n\n'
+    "Commands: /plan (your full plan), /profile (what I know about you), /forget (delete your "
+    "data), /help."
+)
+GREETING = "Hello! " + HELP
+THANKS = "You're welcome. Ask me anything about roles, skills or your plan whenever you like."
+OFF_TOPIC = (
+    "I can only help with careers, skills and learning in the age of AI. Tell me about your job "
+    "or the role you'd like, or ask about a skill, and I'll help from there."
+)
+EMPTY = "Your message was empty. Tell me about your job, a role you're curious about, or a skill to learn."
+NEED_ROLE = (
+    "To build a plan I need a starting point: what is your current job, or which role would you "
+    "like to move into? And how many hours a week can you spend learning?"
+)
+
+
+def too_long(length: int, limit: int) -> str:
+    return (
+        f"That message is {length:,} characters long; I can read up to {limit:,}. "
+        "Please send the part that matters most (your job, your goal and your hours a week)."
+    )
+
+
+def a(title: str) -> str:
+    """'a paralegal', 'an AI trainer', 'an electrician'."""
+    return f"{'an' if title[:1].lower() in 'aeio' else 'a'} {title}"
+
+
+def hours_text(hours: float) -> str:
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
+def citation(document: Document) -> Citation:
+    return Citation(id=document.id, title=document.title, path=document.path)
+
+
+def sources_line(citations: Sequence[Citation], extra: Sequence[str] = ()) -> str:
+    titles = [c.title for c in citations] + list(extra)
+    return "Sources: " + "; ".join(dict.fromkeys(titles)) + "."
+
+
+def exposure_text(role: RoleMeta) -> str | None:
+    exposure = role.exposure
+    if exposure is None:
+        return None
+    level = "high" if exposure.human_beta >= 0.5 else "moderate" if exposure.human_beta >= 0.25 else "low"
+    return (
+        f'How much AI touches this work: in the "GPTs are GPTs" study (Eloundou et al., Science 2024), '
+        f"{exposure.onet_title} have a {level} exposure score: {exposure.human_beta:.2f} as rated by "
+        f"people and {exposure.gpt4_beta:.2f} as rated by GPT-4 (0 = none of the tasks, 1 = all). "
+        "It estimates how much of the work a language model and the software built on it could "
+        "speed up, not whether the job disappears."
+    )
+
+
+def situation_text(kb: KnowledgeBase, profile: Profile, hours_assumed: bool) -> str:
+    parts: list[str] = []
+    if profile.current_role and profile.current_role in kb.roles:
+        title = kb.roles[profile.current_role].title
+        years = profile.experience_years
+        experience = f" with {years:g} year{'s' if years != 1 else ''} of experience" if years else ""
+        parts.append(f"You're {a(title if title.split()[0].isupper() else title.lower())}{experience}")
+    if profile.target_role and profile.target_role in kb.roles:
+        goal = kb.roles[profile.target_role].title
+        parts.append(f"aiming for {goal}" if parts else f"You'd like to become {a(goal)}")
+    hours = profile.hours_per_week or 5
+    budget = f"{hours_text(hours)} a week to learn"
+    if hours_assumed:
+        budget += " (I assumed 5; tell me your real number and I'll re-plan)"
+    opening = ", ".join(parts) if parts else "Here is a plan"
+    return f"{opening}, with {budget}."
+
+
+def week_lines(kb: KnowledgeBase, plan: Plan, weeks: int | None = None, urls: bool = False) -> list[str]:
+    lines: list[str] = []
+    for week in plan.weeks[: weeks if weeks is not None else len(plan.weeks)]:
+        items = []
+        for item in week.items:
+            title = kb.skills[item.skill].title if item.skill in kb.skills else item.skill
+            where = f" ({item.resource.url})" if urls else ""
+            items.append(f"{title}: {item.activity}{where}, {hours_text(item.hours)}")
+        lines.append(f"Week {week.week} ({hours_text(week.hours)}): " + "; ".join(items))
+    return lines
+
+
+def first_sentence(text: str) -> str:
+    match = re.match(r"(.+?[.!?])(\s|$)", text.strip())
+    return match.group(1) if match else text.strip()
+
+
+def targets_text(targets: Sequence[TargetSuggestion]) -> str:
+    lines = ["Roles that suit you next:"]
+    lines.extend(f"{BULLET} {t.title}: {first_sentence(t.why)}" for t in targets)
+    return "\n".join(lines)
+
+
+def plan_summary(kb: KnowledgeBase, plan: Plan) -> str:
+    names = " → ".join(kb.skills[s].title for s in plan.skills if s in kb.skills)
+    weeks = plan.total_weeks
+    text = f"The whole plan: {weeks} week{'s' if weeks != 1 else ''}, {plan.total_hours:g} hours: {names}."
+    if plan.later_skills:
+        later = ", ".join(kb.skills[s].title for s in plan.later_skills if s in kb.skills)
+        text += f" After that: {later}."
+    return text
+
+
+def fit_to_size(head: list[str], weeks: list[str], tail: list[str], limit: int = CHAT_SIZE) -> str:
+    """Show as many weeks as fit in a chat-sized answer, and at least the first two."""
+    shown: list[str] = []
+    for line in weeks:
+        candidate = "\n\n".join([*head, "\n".join([*shown, line]), *tail])
+        if len(shown) >= 2 and len(candidate) > limit:
+            break
+        shown.append(line)
+    more = len(weeks) - len(shown)
+    block = "\n".join(shown)
+    if more > 0:
+        block += (
+            f'\n… and {more} more week{"s" if more != 1 else ""}. Say "show me the full plan" or use /plan.'
+        )
+    return "\n\n".join(part for part in [*head, block, *tail] if part)
+
+
+def plan_answer(
+    kb: KnowledgeBase,
+    profile: Profile,
+    plan: Plan,
+    targets: Sequence[TargetSuggestion],
+    citations: Sequence[Citation],
+    notes: Sequence[str],
+    hours_assumed: bool,
+    horizon_weeks: int | None,
+) -> str:
+    head = (
+        [*notes, situation_text(kb, profile, hours_assumed)]
+        if notes
+        else [situation_text(kb, profile, hours_assumed)]
+    )
+    current = kb.roles.get(profile.current_role or "")
+    if current is not None:
+        exposure = exposure_text(current)
+        if exposure:
+            head.append(exposure)
+    if targets and not profile.target_role:
+        head.append(targets_text(targets))
+    elif profile.target_role and profile.target_role in kb.roles:
+        target = kb.roles[profile.target_role]
+        head.append(f"{target.title}: {target.summary}")
+    goal = kb.roles[plan.target_role].title if plan.target_role in kb.roles else "your goal"
+    label = f"Your first weeks toward {goal}:" if plan.target_role else "Your first weeks:"
+    tail = [plan_summary(kb, plan)]
+    if horizon_weeks and plan.total_weeks <= horizon_weeks:
+        tail.append(f"That fits in the {horizon_weeks} weeks you asked for.")
+    elif horizon_weeks:
+        tail.append(
+            f"That is longer than the {horizon_weeks} weeks you asked for at "
+            f"{hours_text(plan.hours_per_week)} a week; more hours a week would shorten it."
+        )
+    tail.append(
+        sources_line(
+            citations,
+            ["Eloundou et al., GPTs are GPTs (Science, 2024)"] if current and current.exposure else [],
+        )
+    )
+    lines = week_lines(kb, plan)
+    if not lines:
+        return "\n\n".join([*head, "You already have what this role needs at the level it needs. ", *tail])
+    return fit_to_size([*head, label], lines, tail)
+
+
+def full_plan_answer(kb: KnowledgeBase, profile: Profile, plan: Plan, citations: Sequence[Citation]) -> str:
+    goal = kb.roles[plan.target_role].title if plan.target_role in kb.roles else "your goal"
+    head = (
+        f"Your full plan toward {goal}, {hours_text(plan.hours_per_week)} a week:"
+        if plan.target_role
+        else (f"Your full plan, {hours_text(plan.hours_per_week)} a week:")
+    )
+    milestones = [f"{BULLET} Week {m.week}: {m.text}" for m in plan.milestones]
+    parts = [head, "\n".join(week_lines(kb, plan, urls=True))]
+    if milestones:
+        parts.append("Milestones:\n" + "\n".join(milestones))
+    parts.extend([plan_summary(kb, plan), sources_line(citations)])
+    return "\n\n".join(parts)
+
+
+def document_answer(
+    kb: KnowledgeBase, results: Sequence[SearchResult], lead: Sequence[str]
+) -> tuple[str, list[Citation]]:
+    """A grounded explanation from the best documents: what they say, where it comes from."""
+    chosen = [r for r in results if r.id in kb.documents][:3]
+    if not chosen:
+        return OFF_TOPIC, []
+    primary = [r for r in chosen if r.id in lead] or chosen[:1]
+    parts: list[str] = []
+    for result in primary[:2]:
+        doc = kb.documents[result.id]
+        body = section_text(doc, result.section) or result.text
+        section = f"\n\n{result.section}: {body}" if result.section != "Overview" else ""
+        parts.append(f"{doc.title}: {doc.meta.summary}{section}")
+        if doc.type == "skill" and result.id in kb.skills:
+            skill = kb.skills[result.id]
+            free = [r for r in skill.resources if r.free][:2] or skill.resources[:2]
+            names = " and ".join(f"{r.title} ({r.url})" for r in free)
+            parts.append(f"About {skill.hours:g} hours to a working level. Good places to start: {names}.")
+        if doc.type == "role" and result.id in kb.roles:
+            exposure = exposure_text(kb.roles[result.id])
+            if exposure:
+                parts.append(exposure)
+    others = [kb.documents[r.id].title for r in chosen if r not in primary[:2]]
+    if others:
+        parts.append("Related: " + ", ".join(others) + ".")
+    parts.append("Want a plan? Tell me your current job and how many hours a week you have.")
+    citations = [citation(kb.documents[r.id]) for r in chosen]
+    text = "\n\n".join(parts)
+    if len(text) > CHAT_SIZE:
+        text = _trim(text, CHAT_SIZE)
+    return text + "\n\n" + sources_line(citations), citations
+
+
+def section_text(document: Document, heading: str, limit: int = 700) -> str:
+    """The whole section a search hit came from (a hit may be one piece of it), trimmed."""
+    for title, text in sections_of(document.body):
+        if title == heading:
+            flat = " ".join(text.split())
+            return flat if len(flat) <= limit else _trim(flat, limit)
+    return ""
+
+
+def _trim(text: str, limit: int) -> str:
+    cut = text[:limit].rsplit(". ", 1)[0]
+    return cut.rstrip() + ". …"
+
+
+def clarify_answer(kb: KnowledgeBase, role_id: str, kind: str) -> str:
+    title = kb.roles[role_id].title
+    if kind == "current":
+        return (
+            f'Just to be sure: do you work as a {title}? Reply "yes", or tell me your job title in a '
+            "few words, and I'll tailor the advice."
+        )
+    return f'Did you mean you\'d like to become a {title}? Reply "yes", or name the role you have in mind.'

@@ -1,0 +1,117 @@
+"""The neutral message model every door shares. No platform types here."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Mode = Literal["offline", "llm"]
+Intent = Literal["plan", "full_plan", "question", "smalltalk", "off_topic", "clarify", "invalid", "profile"]
+
+
+class UserRef(BaseModel):
+    """A person on one platform. The terminal is a platform too."""
+
+    model_config = {"frozen": True}
+
+    platform: str
+    user_id: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.user_id}"
+
+
+class Profile(BaseModel):
+    current_role: str | None = None
+    target_role: str | None = None
+    hours_per_week: float | None = None
+    experience_years: float | None = None
+
+    def public(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+class ResourceRef(BaseModel):
+    title: str
+    url: str
+    kind: str | None = None
+    free: bool | None = None
+
+
+class PlanItem(BaseModel):
+    skill: str
+    activity: str
+    hours: float
+    resource: ResourceRef
+
+
+class PlanWeek(BaseModel):
+    week: int
+    hours: float
+    items: list[PlanItem]
+
+
+class Milestone(BaseModel):
+    week: int
+    skill: str
+    text: str
+
+
+class Plan(BaseModel):
+    skills: list[str]
+    weeks: list[PlanWeek]
+    milestones: list[Milestone] = Field(default_factory=list)
+    hours_per_week: float
+    total_hours: float
+    target_role: str | None = None
+    later_skills: list[str] = Field(default_factory=list)  # gap skills left for after this plan
+
+    @property
+    def total_weeks(self) -> int:
+        return len(self.weeks)
+
+    def public(self) -> dict[str, Any]:
+        data = self.model_dump()
+        data["total_weeks"] = self.total_weeks
+        return data
+
+
+class Citation(BaseModel):
+    id: str
+    title: str
+    path: str
+
+
+class TargetSuggestion(BaseModel):
+    id: str
+    title: str
+    why: str
+    fit: float
+
+
+class Answer(BaseModel):
+    mode: Mode = "offline"
+    answer: str
+    intent: Intent
+    profile: Profile = Field(default_factory=Profile)
+    target_roles: list[str] = Field(default_factory=list)
+    plan: Plan | None = None
+    sources: list[Citation] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)  # what the coach assumed or changed
+    answer_id: int | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The `coach ask --json` shape (design/interfaces.md), extra keys beside it."""
+        return {
+            "mode": self.mode,
+            "answer": self.answer,
+            "profile": self.profile.public(),
+            "target_roles": self.target_roles,
+            "plan": self.plan.public() if self.plan else None,
+            "sources": [c.model_dump() for c in self.sources],
+            "intent": self.intent,
+            "notes": self.notes,
+            "answer_id": self.answer_id,
+        }

@@ -1,0 +1,218 @@
+"""Profiles, conversation turns and answers: SQLAlchemy 2 async, SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    delete,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.core.models import Profile, UserRef
+
+MAX_TURNS_KEPT = 40  # per user; older turns are pruned as new ones arrive
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(160))
+    current_role: Mapped[str | None] = mapped_column(String(80))
+    target_role: Mapped[str | None] = mapped_column(String(80))
+    hours_per_week: Mapped[float | None] = mapped_column(Float)
+    experience_years: Mapped[float | None] = mapped_column(Float)
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a "did you mean ...?" awaiting a yes
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
+
+
+class TurnRow(Base):
+    __tablename__ = "turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_key: Mapped[str] = mapped_column(ForeignKey("users.key", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # "user" or "assistant"
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(32))
+    mode: Mapped[str | None] = mapped_column(String(16))
+    query: Mapped[str | None] = mapped_column(Text)  # the standalone retrieval query used
+    feedback: Mapped[int | None] = mapped_column(Integer)  # +1 / -1 from the buttons
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+
+
+@dataclass(frozen=True)
+class Turn:
+    id: int
+    role: str
+    text: str
+    intent: str | None
+    query: str | None
+
+
+class ProfileStore:
+    """Every read and write of per-user data. Async all the way: never blocks the loop."""
+
+    def __init__(self, url: str, echo: bool = False) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_pre_ping=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def start(self) -> None:
+        async with self.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def get_profile(self, user: UserRef) -> Profile:
+        async with self._sessions() as session:
+            row = await session.get(UserRow, user.key)
+            return _profile(row)
+
+    async def get_pending(self, user: UserRef) -> dict[str, Any] | None:
+        async with self._sessions() as session:
+            row = await session.get(UserRow, user.key)
+            return dict(row.pending) if row and row.pending else None
+
+    async def save_profile(
+        self, user: UserRef, profile: Profile, pending: dict[str, Any] | None = None
+    ) -> Profile:
+        async with self._sessions.begin() as session:
+            row = await session.get(UserRow, user.key)
+            if row is None:
+                row = UserRow(key=user.key, platform=user.platform, user_id=user.user_id)
+                session.add(row)
+            row.current_role = profile.current_role
+            row.target_role = profile.target_role
+            row.hours_per_week = profile.hours_per_week
+            row.experience_years = profile.experience_years
+            row.pending = pending
+            row.updated_at = now()
+        return profile
+
+    async def add_exchange(
+        self,
+        user: UserRef,
+        question: str,
+        answer: str,
+        intent: str,
+        mode: str,
+        query: str | None,
+    ) -> int:
+        """Store one question and its answer; returns the answer's id (for feedback)."""
+        async with self._sessions.begin() as session:
+            if await session.get(UserRow, user.key) is None:
+                session.add(UserRow(key=user.key, platform=user.platform, user_id=user.user_id))
+                await session.flush()
+            session.add(TurnRow(user_key=user.key, role="user", text=question, intent=intent, query=query))
+            reply = TurnRow(user_key=user.key, role="assistant", text=answer, intent=intent, mode=mode)
+            session.add(reply)
+            await session.flush()
+            keep = (
+                select(TurnRow.id)
+                .where(TurnRow.user_key == user.key)
+                .order_by(TurnRow.id.desc())
+                .limit(MAX_TURNS_KEPT)
+            )
+            kept = [row_id for (row_id,) in (await session.execute(keep)).all()]
+            if len(kept) == MAX_TURNS_KEPT:
+                await session.execute(
+                    delete(TurnRow).where(TurnRow.user_key == user.key, TurnRow.id < min(kept))
+                )
+            return reply.id
+
+    async def recent_turns(self, user: UserRef, limit: int = 10) -> list[Turn]:
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(TurnRow)
+                    .where(TurnRow.user_key == user.key)
+                    .order_by(TurnRow.id.desc())
+                    .limit(limit)
+                )
+            ).scalars()
+            turns = [Turn(r.id, r.role, r.text, r.intent, r.query) for r in rows]
+        return list(reversed(turns))
+
+    async def set_feedback(self, user: UserRef, answer_id: int, value: int) -> bool:
+        async with self._sessions.begin() as session:
+            row = await session.get(TurnRow, answer_id)
+            if row is None or row.user_key != user.key or row.role != "assistant":
+                return False
+            row.feedback = 1 if value > 0 else -1
+            return True
+
+    async def forget(self, user: UserRef) -> bool:
+        """Delete every row of this user."""
+        async with self._sessions.begin() as session:
+            await session.execute(delete(TurnRow).where(TurnRow.user_key == user.key))
+            result = await session.execute(delete(UserRow).where(UserRow.key == user.key))
+            return bool(result.rowcount)
+
+    async def counts(self) -> dict[str, int]:
+        midnight = now().replace(hour=0, minute=0, second=0, microsecond=0)
+        async with self._sessions() as session:
+            users = await session.scalar(select(func.count()).select_from(UserRow))
+            today = await session.scalar(
+                select(func.count())
+                .select_from(TurnRow)
+                .where(TurnRow.role == "assistant", TurnRow.created_at >= midnight)
+            )
+            return {"users": int(users or 0), "answers_today": int(today or 0)}
+
+    async def rows_of(self, user: UserRef) -> int:
+        """How many rows hold this user's data (for tests of forget)."""
+        async with self._sessions() as session:
+            turns = await session.scalar(
+                select(func.count()).select_from(TurnRow).where(TurnRow.user_key == user.key)
+            )
+            users = await session.scalar(
+                select(func.count()).select_from(UserRow).where(UserRow.key == user.key)
+            )
+            return int(turns or 0) + int(users or 0)
+
+
+def _profile(row: UserRow | None) -> Profile:
+    if row is None:
+        return Profile()
+    return Profile(
+        current_role=row.current_role,
+        target_role=row.target_role,
+        hours_per_week=row.hours_per_week,
+        experience_years=row.experience_years,
+    )
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # WAL lets readers carry on while one writer commits; foreign keys make cascades real.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -1,0 +1,390 @@
+"""CoachService: the one entry point every door calls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import unicodedata
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core import compose
+from bot.core.embeddings import Embedder
+from bot.core.knowledge.index import ReloadReport
+from bot.core.knowledge.loader import KnowledgeBase
+from bot.core.knowledge.service import KnowledgeService
+from bot.core.models import Answer, Citation, Plan, Profile, TargetSuggestion, UserRef
+from bot.core.planner import (
+    DEFAULT_HOURS_PER_WEEK,
+    Need,
+    build_plan,
+    role_levels,
+    skill_gap,
+    suggest_targets,
+)
+from bot.core.profiles import ProfileStore, Turn
+from bot.core.profiling import Profiler, Understanding, normalise
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 4000
+OFF_TOPIC_SIMILARITY = 0.3
+
+GREETING = re.compile(
+    r"^(hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|greetings|howdy)\b"
+    r"[\s!.,]*(there|coach|bot)?[\s!.]*$"
+)
+THANKS = re.compile(r"^(thanks?|thank you|thx|cheers|ta|great|cool|ok(ay)?|nice|perfect)\b[\s\w!.,]{0,20}$")
+YES = re.compile(r"^(yes|yeah|yep|yup|correct|right|that's right|exactly|sure|y)\b")
+NO = re.compile(r"^(no|nope|nah|not really|wrong|n)\b")
+FULL_PLAN = re.compile(
+    r"(^/plan\b|\b(full|whole|complete|entire|all of the|detailed) plan\b|\ball (the )?weeks\b)"
+)
+PLAN_WORDS = re.compile(
+    r"\b(plan|roadmap|schedule|learn|learning|study|upskill|reskill|retrain|next|path|transition|switch|"
+    r"move into|become|stay relevant|what now|what should i|what can i|what could i|career change|"
+    r"worried|replace|replaced|automat\w*|future|pivot|get into|is there a path)\b"
+)
+FOLLOW_UP = re.compile(r"^(and|but|also|so|ok|okay)?\s*(what|how) about\s+(?P<topic>.+?)\??$")
+CAREER_WORDS = re.compile(
+    r"\b(job|jobs|work|career|skill|skills|learn|role|roles|ai|course|hours|plan|automation|automate|"
+    r"employ\w*|hire|hiring|resume|cv|portfolio|salary|industry|profession|occupation|retrain)\b"
+)
+
+
+def clean_text(text: str) -> str:
+    """NFC, no control or zero-width characters, trimmed: what every reader of a message sees."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = "".join(
+        ch for ch in text if ch in "\n\t" or (ch.isprintable() and unicodedata.category(ch) != "Cf")
+    )
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+@dataclass
+class Engine:
+    """What answering needs from one version of the knowledge base."""
+
+    kb: KnowledgeBase
+    profiler: Profiler
+
+
+class CoachService:
+    def __init__(
+        self,
+        knowledge: KnowledgeService,
+        store: ProfileStore,
+        embedder: Embedder,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
+    ) -> None:
+        self.knowledge = knowledge
+        self.store = store
+        self.embedder = embedder
+        self.max_message_chars = max_message_chars
+        self._engine: Engine | None = None
+        self._engine_lock = asyncio.Lock()
+        self._user_locks: OrderedDict[str, asyncio.Lock] = OrderedDict()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.start()
+        await self.knowledge.ensure_index()
+        await self.engine()
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    async def engine(self) -> Engine:
+        kb = await asyncio.to_thread(lambda: self.knowledge.kb)
+        if self._engine is not None and self._engine.kb is kb:
+            return self._engine
+        async with self._engine_lock:
+            if self._engine is None or self._engine.kb is not kb:
+                profiler = await asyncio.to_thread(Profiler, kb, self.embedder)
+                # Build the role-name vectors now rather than inside someone's first question.
+                await asyncio.to_thread(profiler.matcher.best, "warm up")
+                self._engine = Engine(kb, profiler)
+            return self._engine
+
+    def _lock_for(self, user: UserRef) -> asyncio.Lock:
+        lock = self._user_locks.get(user.key)
+        if lock is None:
+            lock = self._user_locks[user.key] = asyncio.Lock()
+            while len(self._user_locks) > 10_000:
+                self._user_locks.popitem(last=False)
+        self._user_locks.move_to_end(user.key)
+        return lock
+
+    # -- the conversation ---------------------------------------------------------------
+
+    async def ask(self, user: UserRef, text: str, hours: float | None = None) -> Answer:
+        """Answer one message; profile and memory are updated and kept."""
+        clean = clean_text(text)
+        if not clean:
+            return Answer(intent="invalid", answer=compose.EMPTY, profile=await self.store.get_profile(user))
+        if len(clean) > self.max_message_chars:
+            return Answer(
+                intent="invalid",
+                answer=compose.too_long(len(clean), self.max_message_chars),
+                profile=await self.store.get_profile(user),
+            )
+        async with self._lock_for(user):
+            engine = await self.engine()
+            profile = await self.store.get_profile(user)
+            pending = await self.store.get_pending(user)
+            history = await self.store.recent_turns(user, 6)
+            answer, query, new_pending = await self._answer(engine, profile, pending, history, clean, hours)
+            answer.answer_id = await self.store.add_exchange(
+                user, clean, answer.answer, answer.intent, answer.mode, query
+            )
+            await self.store.save_profile(user, answer.profile, new_pending)
+            return answer
+
+    async def stream(self, user: UserRef, text: str, hours: float | None = None) -> AsyncIterator[str]:
+        """The answer as a stream of text. Offline it arrives in one piece."""
+        answer = await self.ask(user, text, hours)
+        yield answer.answer
+
+    async def _answer(
+        self,
+        engine: Engine,
+        profile: Profile,
+        pending: dict[str, Any] | None,
+        history: list[Turn],
+        text: str,
+        hours: float | None,
+    ) -> tuple[Answer, str | None, dict[str, Any] | None]:
+        kb = engine.kb
+        lowered = normalise(text)
+        reading = await asyncio.to_thread(engine.profiler.read, text)
+        notes: list[str] = []
+
+        if pending and YES.match(lowered) and pending.get("role") in kb.roles:
+            field = "current_role" if pending.get("kind") == "current" else "target_role"
+            reading.__setattr__(field, pending["role"])
+        new_profile = self._merge(kb, profile, reading, hours, notes)
+
+        if pending and NO.match(lowered) and not reading.states_profile:
+            reply = "No problem. What is your job (or the role you want), in a few words?"
+            return Answer(intent="clarify", answer=reply, profile=new_profile), None, None
+        if GREETING.match(lowered):
+            return Answer(intent="smalltalk", answer=compose.GREETING, profile=new_profile), None, None
+        if THANKS.match(lowered) and not reading.states_profile:
+            return Answer(intent="smalltalk", answer=compose.THANKS, profile=new_profile), None, None
+        if FULL_PLAN.search(lowered) and not reading.states_profile:
+            return self._full_plan(kb, new_profile), None, None
+
+        ask_kind = "current" if reading.ask_current else "target" if reading.ask_target else None
+        if ask_kind and not (reading.current_role or reading.target_role):
+            role = reading.ask_current or reading.ask_target
+            assert role is not None
+            return (
+                Answer(
+                    intent="clarify", answer=compose.clarify_answer(kb, role, ask_kind), profile=new_profile
+                ),
+                None,
+                {"kind": ask_kind, "role": role},
+            )
+
+        follow = FOLLOW_UP.match(lowered)
+        previous_intent = next((t.intent for t in reversed(history) if t.role == "assistant"), None)
+        only_profile_update = (
+            reading.states_profile
+            and not (reading.current_role or reading.target_role)
+            and len(lowered.split()) <= 12
+        )
+        wants_plan = bool(
+            reading.current_role
+            or reading.target_role
+            or (reading.learn_skills and PLAN_WORDS.search(lowered))
+            or (only_profile_update and (new_profile.current_role or new_profile.target_role))
+            or (pending and YES.match(lowered))
+            or (
+                PLAN_WORDS.search(lowered)
+                and "plan" in lowered
+                and (new_profile.current_role or new_profile.target_role or reading.learn_skills)
+            )
+        )
+        if follow and previous_intent in {"plan", "full_plan"} and reading.topic_roles:
+            new_profile = new_profile.model_copy(update={"target_role": reading.topic_roles[0]})
+            notes.append(f"Switching your goal to {kb.roles[reading.topic_roles[0]].title}.")
+            wants_plan = True
+        if wants_plan:
+            return self._plan(kb, new_profile, reading, notes), None, None
+
+        query = self._standalone_query(text, follow.group("topic") if follow else None, history)
+        results = await self.knowledge.search(query, 5)
+        career = bool(CAREER_WORDS.search(lowered) or reading.roles or reading.skills or reading.guides)
+        if not results or (not career and max(r.similarity for r in results) < OFF_TOPIC_SIMILARITY):
+            return Answer(intent="off_topic", answer=compose.OFF_TOPIC, profile=new_profile), query, None
+        named = [m.doc_id for m in reading.roles] + reading.skills + reading.guides
+        body, citations = compose.document_answer(kb, results, named)
+        if notes:
+            body = "\n".join(notes) + "\n\n" + body
+        return (
+            Answer(intent="question", answer=body, profile=new_profile, sources=citations, notes=notes),
+            query,
+            None,
+        )
+
+    @staticmethod
+    def _standalone_query(text: str, topic: str | None, history: list[Turn]) -> str:
+        """Follow-ups become standalone retrieval queries: 'and what about X?' asks about X;
+        a short message that points back ('how long does that take?') borrows the last question."""
+        if topic:
+            return topic
+        words = normalise(text).split()
+        points_back = bool({"it", "that", "this", "those", "these", "them", "there"} & set(words))
+        if len(words) <= 8 and points_back:
+            last = next((t for t in reversed(history) if t.role == "user"), None)
+            if last is not None:
+                return f"{last.query or last.text} {text}"
+        return text
+
+    def _merge(
+        self,
+        kb: KnowledgeBase,
+        profile: Profile,
+        reading: Understanding,
+        hours: float | None,
+        notes: list[str],
+    ) -> Profile:
+        """Apply what the message says; a new statement replaces an old one, and says so."""
+        update: dict[str, Any] = {}
+        roles = kb.roles
+        if reading.current_role and reading.current_role != profile.current_role:
+            if profile.current_role in roles:
+                notes.append(
+                    f"Noted: your current role is now {roles[reading.current_role].title} "
+                    f"(it was {roles[profile.current_role].title})."
+                )
+            update["current_role"] = reading.current_role
+        if reading.target_role and reading.target_role != profile.target_role:
+            update["target_role"] = reading.target_role
+        current = update.get("current_role", profile.current_role)
+        if current and current == update.get("target_role", profile.target_role):
+            update["target_role"] = None  # becoming what you already are is not a goal
+        if reading.hours:
+            if reading.hours.clamped:
+                notes.append(
+                    f"{reading.hours.said:g} hours a week is more than a plan can fairly ask of anyone; "
+                    f"I planned with {reading.hours.hours:g}."
+                    if reading.hours.said > reading.hours.hours
+                    else f"I planned with {reading.hours.hours:g} hour a week, the smallest step."
+                )
+            update["hours_per_week"] = reading.hours.hours
+        if hours is not None:
+            update["hours_per_week"] = max(1.0, min(40.0, hours))
+        if reading.experience_years is not None:
+            update["experience_years"] = reading.experience_years
+        return profile.model_copy(update=update)
+
+    def _plan(self, kb: KnowledgeBase, profile: Profile, reading: Understanding, notes: list[str]) -> Answer:
+        roles, skills = kb.roles, kb.skills
+        hours_assumed = profile.hours_per_week is None
+        budget = profile.hours_per_week or DEFAULT_HOURS_PER_WEEK
+        current = roles.get(profile.current_role or "")
+        have = role_levels(current)
+        targets: list[TargetSuggestion] = []
+        if profile.target_role in roles:
+            target = roles[profile.target_role]
+            targets.append(TargetSuggestion(id=target.id, title=target.title, why=target.summary, fit=1.0))
+            if current is not None:
+                targets += [t for t in suggest_targets(roles, current.id) if t.id != target.id][:2]
+            chosen: str | None = target.id
+        elif current is not None:
+            targets = suggest_targets(roles, current.id)
+            chosen = targets[0].id if targets else None
+        else:
+            chosen = None
+        needs: list[Need] = [Need(s, have.get(s, 0), 3) for s in reading.learn_skills if have.get(s, 0) < 3]
+        if chosen is not None:
+            needs += [n for n in skill_gap(roles[chosen], current) if n.skill not in {m.skill for m in needs}]
+        if not needs and chosen is None:
+            return Answer(intent="plan", answer=compose.NEED_ROLE, profile=profile, notes=notes)
+        plan = build_plan(needs, skills, budget, have, target_role=chosen)
+        citations = self._plan_citations(kb, profile, targets, plan)
+        text = compose.plan_answer(
+            kb, profile, plan, targets, citations, notes, hours_assumed, reading.horizon_weeks
+        )
+        if hours_assumed:
+            notes.append("hours_per_week was not given: planned with 5")
+        return Answer(
+            intent="plan",
+            answer=text,
+            profile=profile.model_copy(update={"hours_per_week": profile.hours_per_week}),
+            target_roles=[t.id for t in targets],
+            plan=plan,
+            sources=citations,
+            notes=notes,
+        )
+
+    @staticmethod
+    def _plan_citations(
+        kb: KnowledgeBase, profile: Profile, targets: list[TargetSuggestion], plan: Plan
+    ) -> list[Citation]:
+        ids = [profile.current_role, *(t.id for t in targets), *plan.skills]
+        return [
+            compose.citation(kb.documents[i])
+            for i in dict.fromkeys(i for i in ids if i and i in kb.documents)
+        ]
+
+    def _full_plan(self, kb: KnowledgeBase, profile: Profile) -> Answer:
+        answer = self._plan(kb, profile, Understanding(), [])
+        if answer.plan is None:
+            return answer.model_copy(update={"intent": "full_plan"})
+        text = compose.full_plan_answer(kb, profile, answer.plan, answer.sources)
+        return answer.model_copy(update={"intent": "full_plan", "answer": text})
+
+    # -- profile and data ---------------------------------------------------------------
+
+    async def get_profile(self, user: UserRef) -> Profile:
+        return await self.store.get_profile(user)
+
+    async def update_profile(self, user: UserRef, **changes: Any) -> Profile:
+        """Set fields directly (the /profile commands). Unknown role ids are refused."""
+        from bot.core.errors import InvalidInput
+
+        engine = await self.engine()
+        async with self._lock_for(user):
+            profile = await self.store.get_profile(user)
+            for field in ("current_role", "target_role"):
+                value = changes.get(field)
+                if value and value not in engine.kb.roles:
+                    raise InvalidInput(
+                        f"I don't know the role {value!r}. Try one of: "
+                        + ", ".join(sorted(engine.kb.roles)[:8])
+                        + " ..."
+                    )
+            if "hours_per_week" in changes and changes["hours_per_week"] is not None:
+                changes["hours_per_week"] = max(1.0, min(40.0, float(changes["hours_per_week"])))
+            updated = profile.model_copy(
+                update={k: v for k, v in changes.items() if k in Profile.model_fields}
+            )
+            await self.store.save_profile(user, updated)
+            return updated
+
+    async def full_plan(self, user: UserRef) -> Answer:
+        engine = await self.engine()
+        profile = await self.store.get_profile(user)
+        return self._full_plan(engine.kb, profile)
+
+    async def forget_user(self, user: UserRef) -> bool:
+        async with self._lock_for(user):
+            return await self.store.forget(user)
+
+    async def record_feedback(self, user: UserRef, answer_id: int, value: int) -> bool:
+        return await self.store.set_feedback(user, answer_id, value)
+
+    async def reload_knowledge(self) -> ReloadReport:
+        report = await self.knowledge.reload()
+        await self.engine()
+        return report
+
+    async def stats(self) -> dict[str, Any]:
+        index = await self.knowledge.stats()
+        return {**index, **await self.store.counts()}

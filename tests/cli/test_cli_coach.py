@@ -1,0 +1,102 @@
+"""`coach ask` and `coach chat` as people run them: real processes, real SQLite, real Chroma."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import cli_env, run_cli
+from tests.fakes.openai_server import FakeOpenAI
+
+
+@pytest.fixture
+def env(tmp_path: Path, kb_dir: Path, fake_openai: FakeOpenAI) -> dict[str, str]:
+    return cli_env(tmp_path, kb_dir, fake_openai)
+
+
+def test_ask_json_shape_and_memory_between_calls(env: dict[str, str]) -> None:
+    first = run_cli(
+        "ask", "I'm a paralegal with 6 years of experience", "--user", "u1", "--hours", "4", "--json", env=env
+    )
+    assert first.returncode == 0, first.stderr
+    answer = json.loads(first.stdout)
+    assert answer["mode"] == "offline"
+    assert answer["profile"] == {
+        "current_role": "paralegal",
+        "target_role": None,
+        "hours_per_week": 4,
+        "experience_years": 6,
+    }
+    assert answer["target_roles"] == ["ai-governance-specialist"]
+    weeks = answer["plan"]["weeks"]
+    assert weeks and all(w["hours"] <= 4 for w in weeks)
+    item = weeks[0]["items"][0]
+    assert set(item) >= {"skill", "activity", "hours", "resource"} and set(item["resource"]) >= {
+        "title",
+        "url",
+    }
+    assert answer["sources"][0] == {
+        "id": "paralegal",
+        "title": "Paralegal",
+        "path": "knowledge/roles/paralegal.md",
+    }
+
+    second = json.loads(run_cli("ask", "make it 2 hours a week", "--user", "u1", "--json", env=env).stdout)
+    assert second["profile"]["current_role"] == "paralegal" and second["profile"]["hours_per_week"] == 2
+    assert all(w["hours"] <= 2 for w in second["plan"]["weeks"])
+
+
+def test_ask_without_user_keeps_nothing(env: dict[str, str]) -> None:
+    run_cli("ask", "I'm a paralegal", "--json", env=env)
+    again = json.loads(run_cli("ask", "what should I learn?", "--json", env=env).stdout)
+    assert again["profile"]["current_role"] is None
+
+
+def test_ask_batch_each_line_its_own_user(env: dict[str, str]) -> None:
+    lines = "I'm a paralegal with 3 hours a week\nwhat is prompt engineering?\n\nhello\n"
+    result = run_cli("ask", "-", "--json", stdin=lines, env=env)
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["intent"] for a in answers] == ["plan", "question", "smalltalk"]
+    assert answers[1]["profile"]["current_role"] is None  # no memory shared between lines
+
+
+def test_ask_plain_text_and_bad_usage(env: dict[str, str]) -> None:
+    result = run_cli("ask", "What is prompt engineering?", env=env)
+    assert result.returncode == 0 and result.stdout.startswith("Prompt engineering:")
+    assert run_cli("ask", "  ", env=env).returncode == 2
+    assert run_cli("ask", "x", "--hours", "-3", env=env).returncode == 2
+
+
+def test_chat_session_with_commands(env: dict[str, str]) -> None:
+    script = "\n".join(
+        [
+            "I'm a paralegal with 3 hours a week",
+            "/profile",
+            "/profile hours 4",
+            "/profile target ai-governance-specialist",
+            "/plan",
+            "/profile role astronaut",
+            "/nope",
+            "/forget",
+            "y",
+            "/profile",
+            "/quit",
+        ]
+    )
+    result = run_cli("chat", "--user", "tester", stdin=script + "\n", env=env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Paralegals and Legal Assistants" in out  # the plan answer, with exposure
+    assert "current role: paralegal" in out and "hours per week: 3.0" in out
+    assert "hours per week: 4.0" in out and "target role: ai-governance-specialist" in out
+    assert "Your full plan toward AI governance specialist, 4 hours a week" in out
+    assert "I don't know the role 'astronaut'" in out
+    assert "Unknown command /nope" in out
+    assert "Done: I no longer keep anything about you." in out
+    assert (
+        out.rstrip().endswith("current role: -\ncoach> ".rstrip())
+        or "current role: -" in out.split("Done:")[1]
+    )
+    assert "Traceback" not in result.stderr
