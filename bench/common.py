@@ -16,7 +16,7 @@ HELDOUT = PROJECT_ROOT / "tests" / "eval" / "heldout_questions.yaml"
 
 def scratch_container(**settings: object) -> tuple[Container, Path]:
     """A container on a fresh data folder, so figures never reuse a warm index."""
-    data = Path(tempfile.mkdtemp(prefix="coach-bench-"))
+    data = Path(settings.pop("COACH_DATA_DIR", None) or tempfile.mkdtemp(prefix="coach-bench-"))  # type: ignore[arg-type]
     built = Settings(_env_file=None, COACH_DATA_DIR=data, **settings)
     return Container.build(built), data
 

@@ -277,13 +277,17 @@ async def _chat(container: Container, user: UserRef) -> None:
                 continue
             if text in {"/quit", "/exit", "/q"}:
                 break
+            typer.echo("\ncoach> ", nl=False)
             try:
                 reply = await _chat_command(service, user, text)
-                if reply is None:
-                    reply = (await service.ask(user, text)).answer
+                if reply is None:  # the answer, shown as it is written when a model writes it
+                    async for piece in service.stream(user, text):
+                        sys.stdout.write(piece)
+                        sys.stdout.flush()
+                    reply = ""
             except CoachError as error:
                 reply = error.message
-            typer.echo(f"\ncoach> {reply}")
+            typer.echo(reply)
     finally:
         await service.close()
 

@@ -28,6 +28,23 @@ def build_embedder(settings: Settings) -> Embedder:
     return LocalEmbedder(batch_size=settings.embedding_batch_size)
 
 
+def build_answerer(settings: Settings) -> Any:
+    """The language-model agent when a key is set; None means offline answers."""
+    if not settings.llm_configured:
+        return None
+    from bot.core.agent.answerer import LLMAnswerer
+    from bot.core.agent.prompts import Prompts
+
+    assert settings.openai_api_key is not None
+    return LLMAnswerer(
+        Prompts.load(settings.prompts_dir),
+        model=settings.llm_model,
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout_seconds,
+    )
+
+
 def chroma_client_factory(settings: Settings) -> tuple[Any, str]:
     def factory() -> Any:
         import chromadb
@@ -59,7 +76,13 @@ class Container:
             if url.startswith("sqlite"):
                 self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             store = ProfileStore(url)
-            self._service = CoachService(self.knowledge, store, self.embedder)
+            self._service = CoachService(
+                self.knowledge,
+                store,
+                self.embedder,
+                answerer=build_answerer(self.settings),
+                llm_timeout=self.settings.llm_timeout_seconds,
+            )
         return self._service
 
     @classmethod

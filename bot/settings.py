@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
     llm_model: str = Field("gpt-4o-mini", validation_alias=_env("COACH_LLM_MODEL"))
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", validation_alias=_env("COACH_PROMPTS_DIR"))
     llm_timeout_seconds: float = Field(30.0, gt=0, le=300, validation_alias=_env("COACH_LLM_TIMEOUT"))
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))

@@ -57,8 +57,8 @@ def cli_env(tmp_path: Path, knowledge: Path, fake: FakeOpenAI | None = None, **e
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COACH_", "OPENAI_", "CHROMA_"))}
     env.update(COACH_KNOWLEDGE_DIR=str(knowledge), COACH_DATA_DIR=str(tmp_path / "data"))
     if fake is not None:
+        # Embeddings from the fake; no OPENAI_API_KEY, so answers stay offline unless a test sets it.
         env.update(COACH_EMBEDDINGS="openai", OPENAI_BASE_URL=fake.base_url, COACH_EMBEDDING_MODEL="fake")
-        env["OPENAI_API_KEY"] = "test-key"
     env.update(extra)
     return env
 

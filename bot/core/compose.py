@@ -243,7 +243,7 @@ def document_answer(
     return text + "\n\n" + sources_line(citations), citations
 
 
-def section_text(document: Document, heading: str, limit: int = 700) -> str:
+def section_text(document: Document, heading: str, limit: int = 600) -> str:
     """The whole section a search hit came from (a hit may be one piece of it), trimmed."""
     for title, text in sections_of(document.body):
         if title == heading:

@@ -7,9 +7,9 @@ import logging
 import re
 import unicodedata
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.core import compose
 from bot.core.embeddings import Embedder
@@ -27,6 +27,9 @@ from bot.core.planner import (
 )
 from bot.core.profiles import ProfileStore, Turn
 from bot.core.profiling import Profiler, Understanding, normalise
+
+if TYPE_CHECKING:  # LangChain loads only when a model is configured
+    from bot.core.agent.answerer import LLMAnswerer
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +82,16 @@ class CoachService:
         store: ProfileStore,
         embedder: Embedder,
         max_message_chars: int = MAX_MESSAGE_CHARS,
+        answerer: LLMAnswerer | None = None,
+        llm_timeout: float = 30.0,
     ) -> None:
         self.knowledge = knowledge
         self.store = store
         self.embedder = embedder
         self.max_message_chars = max_message_chars
+        self.answerer = answerer
+        self.llm_timeout = llm_timeout
+        self.fallbacks = 0  # answers the model should have written but the offline engine did
         self._engine: Engine | None = None
         self._engine_lock = asyncio.Lock()
         self._user_locks: OrderedDict[str, asyncio.Lock] = OrderedDict()
@@ -96,6 +104,8 @@ class CoachService:
         await self.engine()
 
     async def close(self) -> None:
+        if self.answerer is not None:
+            await self.answerer.aclose()
         await self.store.close()
 
     async def engine(self) -> Engine:
@@ -121,8 +131,18 @@ class CoachService:
 
     # -- the conversation ---------------------------------------------------------------
 
-    async def ask(self, user: UserRef, text: str, hours: float | None = None) -> Answer:
-        """Answer one message; profile and memory are updated and kept."""
+    async def ask(
+        self,
+        user: UserRef,
+        text: str,
+        hours: float | None = None,
+        on_token: Callable[[str], Any] | None = None,
+    ) -> Answer:
+        """Answer one message; profile and memory are updated and kept.
+
+        With a language model configured the agent writes the answer (its text arrives through
+        `on_token` as it is written); on any failure of the model the offline answer is used.
+        """
         clean = clean_text(text)
         if not clean:
             return Answer(intent="invalid", answer=compose.EMPTY, profile=await self.store.get_profile(user))
@@ -138,16 +158,75 @@ class CoachService:
             pending = await self.store.get_pending(user)
             history = await self.store.recent_turns(user, 6)
             answer, query, new_pending = await self._answer(engine, profile, pending, history, clean, hours)
+            if self.answerer is not None and answer.intent not in {"invalid", "clarify"}:
+                answer = await self._with_model(engine, answer, history, clean, query, on_token)
             answer.answer_id = await self.store.add_exchange(
                 user, clean, answer.answer, answer.intent, answer.mode, query
             )
             await self.store.save_profile(user, answer.profile, new_pending)
             return answer
 
+    async def _with_model(
+        self,
+        engine: Engine,
+        offline: Answer,
+        history: list[Turn],
+        text: str,
+        query: str | None,
+        on_token: Callable[[str], Any] | None,
+    ) -> Answer:
+        """The agent's answer, built on the offline reading of the message; offline on failure."""
+        from bot.core.agent.tools import TurnState
+
+        assert self.answerer is not None
+        state = TurnState(
+            kb=engine.kb,
+            profile=offline.profile,
+            search=self.knowledge.search,
+            build_plan=self.plan_for,
+        )
+        try:
+            async with asyncio.timeout(self.llm_timeout):
+                hint = None
+                if history and query and query != text:  # a follow-up: let the model condense it
+                    hint = await self.answerer.condense(history, text)
+                reply = await self.answerer.answer(state, history, text, on_token, hint)
+        except Exception as error:  # every failure of the model ends the same way: offline
+            self.fallbacks += 1
+            log.warning(
+                "language model failed (%s: %s); answering offline", type(error).__name__, str(error)[:200]
+            )
+            return offline
+        return Answer(
+            mode="llm",
+            answer=reply,
+            # What the model did decides the kind of answer: a plan only if it built one.
+            intent="plan" if state.plan else ("question" if offline.intent == "plan" else offline.intent),
+            profile=state.profile,
+            target_roles=state.target_roles,
+            plan=state.plan,
+            sources=state.sources,
+            notes=offline.notes,
+        )
+
     async def stream(self, user: UserRef, text: str, hours: float | None = None) -> AsyncIterator[str]:
-        """The answer as a stream of text. Offline it arrives in one piece."""
-        answer = await self.ask(user, text, hours)
-        yield answer.answer
+        """The answer as a stream of text: pieces as the model writes them, or offline in one."""
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        task = asyncio.create_task(self.ask(user, text, hours, on_token=queue.put_nowait))
+        sent: list[str] = []
+        while not (task.done() and queue.empty()):
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                sent.append(getter.result())
+                yield sent[-1]
+            else:
+                getter.cancel()
+        answer = task.result()
+        shown = "".join(sent)
+        if answer.answer.strip() != shown.strip():
+            # The model stopped midway (or never started): the rest is the offline answer.
+            yield answer.answer[len(shown) :] if answer.answer.startswith(shown) else "\n\n" + answer.answer
 
     async def _answer(
         self,
@@ -283,31 +362,38 @@ class CoachService:
             update["experience_years"] = reading.experience_years
         return profile.model_copy(update=update)
 
-    def _plan(self, kb: KnowledgeBase, profile: Profile, reading: Understanding, notes: list[str]) -> Answer:
+    def plan_for(
+        self, kb: KnowledgeBase, profile: Profile, learn_skills: list[str]
+    ) -> tuple[Plan | None, list[TargetSuggestion], list[Citation]]:
+        """The deterministic plan for a profile: target roles, the plan, what it cites."""
         roles, skills = kb.roles, kb.skills
-        hours_assumed = profile.hours_per_week is None
         budget = profile.hours_per_week or DEFAULT_HOURS_PER_WEEK
         current = roles.get(profile.current_role or "")
         have = role_levels(current)
         targets: list[TargetSuggestion] = []
+        chosen: str | None = None
         if profile.target_role in roles:
             target = roles[profile.target_role]
             targets.append(TargetSuggestion(id=target.id, title=target.title, why=target.summary, fit=1.0))
             if current is not None:
                 targets += [t for t in suggest_targets(roles, current.id) if t.id != target.id][:2]
-            chosen: str | None = target.id
+            chosen = target.id
         elif current is not None:
             targets = suggest_targets(roles, current.id)
             chosen = targets[0].id if targets else None
-        else:
-            chosen = None
-        needs: list[Need] = [Need(s, have.get(s, 0), 3) for s in reading.learn_skills if have.get(s, 0) < 3]
+        needs: list[Need] = [Need(s, have.get(s, 0), 3) for s in learn_skills if have.get(s, 0) < 3]
         if chosen is not None:
             needs += [n for n in skill_gap(roles[chosen], current) if n.skill not in {m.skill for m in needs}]
         if not needs and chosen is None:
-            return Answer(intent="plan", answer=compose.NEED_ROLE, profile=profile, notes=notes)
+            return None, [], []
         plan = build_plan(needs, skills, budget, have, target_role=chosen)
-        citations = self._plan_citations(kb, profile, targets, plan)
+        return plan, targets, self._plan_citations(kb, profile, targets, plan)
+
+    def _plan(self, kb: KnowledgeBase, profile: Profile, reading: Understanding, notes: list[str]) -> Answer:
+        plan, targets, citations = self.plan_for(kb, profile, reading.learn_skills)
+        if plan is None:
+            return Answer(intent="plan", answer=compose.NEED_ROLE, profile=profile, notes=notes)
+        hours_assumed = profile.hours_per_week is None
         text = compose.plan_answer(
             kb, profile, plan, targets, citations, notes, hours_assumed, reading.horizon_weeks
         )
@@ -316,7 +402,7 @@ class CoachService:
         return Answer(
             intent="plan",
             answer=text,
-            profile=profile.model_copy(update={"hours_per_week": profile.hours_per_week}),
+            profile=profile,
             target_roles=[t.id for t in targets],
             plan=plan,
             sources=citations,

@@ -100,3 +100,30 @@ def test_chat_session_with_commands(env: dict[str, str]) -> None:
         or "current role: -" in out.split("Done:")[1]
     )
     assert "Traceback" not in result.stderr
+
+
+def test_ask_json_reports_llm_mode_and_falls_back(env: dict[str, str], fake_openai: FakeOpenAI) -> None:
+    fake_openai.reset()
+    fake_openai.script.extend(
+        [
+            {
+                "tool_calls": [
+                    {"name": "build_plan", "arguments": {"target_role": "ai-governance-specialist"}}
+                ]
+            },
+            {"content": "Here is your plan toward AI governance. Sources: AI governance specialist."},
+        ]
+    )
+    env = {**env, "COACH_LLM_MODEL": "fake-model", "OPENAI_API_KEY": "test-key-123456"}
+    result = run_cli("ask", "I'm a paralegal with 4 hours a week", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["mode"] == "llm" and answer["answer"].startswith("Here is your plan")
+    assert answer["profile"]["current_role"] == "paralegal"  # read offline, kept by the agent
+    assert answer["target_roles"][0] == "ai-governance-specialist"
+    assert all(w["hours"] <= 4 for w in answer["plan"]["weeks"])
+
+    fake_openai.script.extend([{"status": 500}] * 6)
+    fallback = json.loads(run_cli("ask", "I'm a paralegal with 4 hours a week", "--json", env=env).stdout)
+    assert fallback["mode"] == "offline" and fallback["plan"] is not None
+    assert "test-key-123456" not in result.stderr

@@ -156,3 +156,20 @@ def test_index_and_retriever_compose_without_the_container(tmp_path: Path, kb_di
     service = KnowledgeService(kb_dir, index, Retriever(index))
     service.reload_sync()
     assert service.search_sync("prompting", 1)[0].id == "prompt-engineering"
+
+
+def test_local_model_refuses_weights_that_are_not_the_official_ones() -> None:
+    from bot.core.embeddings import LocalEmbedder
+    from bot.core.errors import EmbeddingError
+
+    embedder = LocalEmbedder(expected_sha256="0" * 64)
+    with pytest.raises(EmbeddingError, match=r"refusing to load .*not the official"):
+        embedder.embed_query("hello")
+
+
+def test_local_model_missing_weights_is_a_clear_error(tmp_path: Path) -> None:
+    from bot.core.embeddings import LocalEmbedder
+    from bot.core.errors import EmbeddingError
+
+    with pytest.raises(EmbeddingError, match="weights not found"):
+        LocalEmbedder(model_dir=tmp_path).embed_query("hello")

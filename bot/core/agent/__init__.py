@@ -1,0 +1,1 @@
+"""The language-model agent: LangChain over the core, prompts from prompts/, offline fallback."""
