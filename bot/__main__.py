@@ -328,6 +328,44 @@ async def _chat_command(service: CoachService, user: UserRef, text: str) -> str 
     return None
 
 
+class Platform(StrEnum):
+    all = "all"
+    telegram = "telegram"
+    discord = "discord"
+
+
+@app.command("run")
+@cli_errors
+def run(platform: Annotated[Platform, typer.Argument(help="Which bot to start.")] = Platform.all) -> None:
+    """Start the bots (default: every platform with a token set)."""
+    container = ready_container()
+    settings = container.settings
+    wanted_telegram = platform in {Platform.all, Platform.telegram}
+    if platform is Platform.discord or (platform is Platform.all and settings.discord_bot_token):
+        raise CoachError("the Discord bot is not part of this version yet; run `coach run telegram`")
+    if wanted_telegram and settings.telegram_bot_token is None:
+        raise CoachError("no bot token set: put TELEGRAM_BOT_TOKEN in the environment or .env")
+    asyncio.run(_run_bots(container))
+
+
+async def _run_bots(container: Container) -> None:
+    import signal
+
+    from bot.adapters.telegram.runner import run_telegram
+
+    service = container.service()
+    await service.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    typer.echo("coach: the Telegram bot is running; Ctrl-C stops it.", err=True)
+    try:
+        await run_telegram(service, container.settings, stop)
+    finally:
+        await service.close()
+
+
 def main() -> None:
     app()
 

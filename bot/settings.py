@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     telegram_api_base_url: str | None = Field(None, validation_alias=_env("TELEGRAM_API_BASE_URL"))
     telegram_admin_ids: IdList = Field(default_factory=list, validation_alias=_env("TELEGRAM_ADMIN_IDS"))
     telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
+    telegram_webhook_secret: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
+    telegram_webhook_listen: str = Field("0.0.0.0", validation_alias=_env("TELEGRAM_WEBHOOK_LISTEN"))
+    telegram_webhook_port: int = Field(8443, validation_alias=_env("TELEGRAM_WEBHOOK_PORT"))
+    rate_limit_per_minute: int = Field(6, ge=1, le=1000, validation_alias=_env("COACH_RATE_LIMIT_PER_MINUTE"))
 
     discord_bot_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_BOT_TOKEN"))
     discord_admin_role_ids: IdList = Field(

@@ -463,6 +463,20 @@ class CoachService:
         async with self._lock_for(user):
             return await self.store.forget(user)
 
+    async def role_titles(self) -> dict[str, str]:
+        engine = await self.engine()
+        return {role_id: role.title for role_id, role in engine.kb.roles.items()}
+
+    async def source_links(self, citations: list[Citation]) -> dict[str, str]:
+        """A link for each cited document: the first public source it names."""
+        engine = await self.engine()
+        links: dict[str, str] = {}
+        for citation in citations:
+            document = engine.kb.documents.get(citation.id)
+            if document is not None and document.meta.sources:
+                links[citation.title] = document.meta.sources[0].url
+        return links
+
     async def record_feedback(self, user: UserRef, answer_id: int, value: int) -> bool:
         return await self.store.set_feedback(user, answer_id, value)
 

@@ -1,0 +1,1 @@
+"""The Telegram door: python-telegram-bot 22 over CoachService."""

@@ -1,0 +1,583 @@
+"""Handlers, onboarding, admin commands and the error handler of the Telegram bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, RetryAfter
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.adapters.telegram.render import TELEGRAM_LIMIT, html_pieces, to_html
+from bot.adapters.text import RateLimiter
+from bot.core.errors import CoachError, KnowledgeValidationError
+from bot.core.models import Answer, UserRef
+from bot.core.service import CoachService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT = 4000
+EDIT_INTERVAL = 1.0  # seconds between edits of a streamed message, per chat
+STREAM_ROLLOVER = 3800
+HOURS_CHOICES = (2, 3, 5, 8, 10)
+COMMANDS = [
+    BotCommand("start", "Start, and tell me about yourself"),
+    BotCommand("plan", "Your full learning plan"),
+    BotCommand("profile", "What I know about you (and change it)"),
+    BotCommand("forget", "Delete everything I keep about you"),
+    BotCommand("help", "What I can do"),
+    BotCommand("reload", "Admins: reload the knowledge base"),
+    BotCommand("stats", "Admins: knowledge base and usage figures"),
+]
+HELP = (
+    "I'm an AI career coach. Tell me your job and what you'd like to do, and I'll show how AI "
+    "changes that work, which roles suit you next and a week-by-week plan for your hours.\n\n"
+    "/start: a short setup\n/plan: your full plan\n/profile: what I know about you\n"
+    "/forget: delete your data\n/help: this message\n\n"
+    "In groups, mention me or reply to me. Personal things (your profile and plan) stay in our private chat."
+)
+TEXT_ONLY = "I can only read text messages, please type your question."
+SOMETHING_WRONG = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+def user_ref(update: Update) -> UserRef:
+    assert update.effective_user is not None
+    return UserRef(platform="telegram", user_id=str(update.effective_user.id))
+
+
+class TelegramCoach:
+    """A thin door: Telegram updates in, CoachService calls, Telegram messages out."""
+
+    def __init__(self, service: CoachService, settings: Settings, rate_per_minute: int = 6) -> None:
+        self.service = service
+        self.settings = settings
+        self.admins = set(settings.telegram_admin_ids)
+        self.limiter = RateLimiter(rate_per_minute, 60.0)
+        self.reload_lock = asyncio.Lock()
+
+    # -- building -----------------------------------------------------------------------
+
+    def build(self) -> Application:
+        assert self.settings.telegram_bot_token is not None
+        builder = (
+            ApplicationBuilder()
+            .token(self.settings.telegram_bot_token.get_secret_value())
+            .rate_limiter(AIORateLimiter(max_retries=3))
+            .concurrent_updates(256)
+            .post_init(self._post_init)
+        )
+        if self.settings.telegram_api_base_url:
+            base = self.settings.telegram_api_base_url.rstrip("/")
+            builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
+        app = builder.build()
+        app.add_handler(CommandHandler("start", self.start))
+        app.add_handler(CommandHandler("help", self.help))
+        app.add_handler(CommandHandler("plan", self.plan))
+        app.add_handler(CommandHandler("profile", self.profile))
+        app.add_handler(CommandHandler("forget", self.forget))
+        app.add_handler(CommandHandler("reload", self.reload))
+        app.add_handler(CommandHandler("stats", self.stats))
+        app.add_handler(CallbackQueryHandler(self.button))
+        app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, self.edited))
+        app.add_handler(MessageHandler(filters.COMMAND, self.unknown_command))
+        app.add_handler(MessageHandler(filters.TEXT, self.text))
+        app.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL, self.not_text))
+        app.add_error_handler(self.on_error)
+        return app
+
+    async def _post_init(self, app: Application) -> None:
+        await app.bot.set_my_commands(COMMANDS)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    @staticmethod
+    def is_private(update: Update) -> bool:
+        return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+    def addressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        """In groups the bot answers only when mentioned or replied to."""
+        if self.is_private(update):
+            return True
+        message = update.effective_message
+        if message is None:
+            return False
+        me = context.bot.username
+        if (
+            message.reply_to_message
+            and message.reply_to_message.from_user
+            and (message.reply_to_message.from_user.id == context.bot.id)
+        ):
+            return True
+        text = message.text or ""
+        return bool(me) and f"@{me}".lower() in text.lower()
+
+    def strip_mention(self, text: str, context: ContextTypes.DEFAULT_TYPE) -> str:
+        me = context.bot.username
+        return text.replace(f"@{me}", "").strip() if me else text
+
+    async def send(self, message: Message, text: str, links: dict[str, str] | None = None,
+                   markup: InlineKeyboardMarkup | None = None) -> Message | None:  # fmt: skip
+        """Send HTML pieces; any piece Telegram cannot parse goes again as plain text."""
+        last: Message | None = None
+        pieces = html_pieces(text, links)
+        for index, (rich, plain) in enumerate(pieces):
+            keyboard = markup if index == len(pieces) - 1 else None
+            try:
+                last = await message.reply_text(rich, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                                                disable_web_page_preview=True)  # fmt: skip
+            except BadRequest as error:
+                if "parse" not in str(error).lower():
+                    raise
+                log.warning("telegram could not parse our HTML; sending plain text")
+                last = await message.reply_text(plain, reply_markup=keyboard, disable_web_page_preview=True)
+        return last
+
+    async def links(self, answer: Answer) -> dict[str, str]:
+        return await self.service.source_links(answer.sources)
+
+    @staticmethod
+    def feedback_markup(answer: Answer) -> InlineKeyboardMarkup | None:
+        if answer.answer_id is None:
+            return None
+        return InlineKeyboardMarkup(
+            [[
+                InlineKeyboardButton("👍", callback_data=f"fb:{answer.answer_id}:1"),
+                InlineKeyboardButton("👎", callback_data=f"fb:{answer.answer_id}:-1"),
+            ]]
+        )  # fmt: skip
+
+    async def private_only(self, update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> bool:
+        """Personal matters go to a private chat: in a group, reply with a deep link instead."""
+        if self.is_private(update):
+            return False
+        link = f"https://t.me/{context.bot.username}?start={payload}"
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(
+            "That's personal, so let's talk in private:",
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Open a private chat", url=link)]]),
+        )
+        return True
+
+    # -- commands -----------------------------------------------------------------------
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        if await self.private_only(update, context, "start"):
+            return
+        if context.args and context.args[0] == "plan":
+            await self.plan(update, context)
+            return
+        assert context.user_data is not None
+        context.user_data["onboarding"] = "role"
+        await message.reply_text(
+            "Welcome! I'm an AI career coach. Three quick questions and I'll make you a plan.\n\n"
+            "1/3: What is your current job? (for example: paralegal, call centre agent, truck driver)",
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton("Skip setup", callback_data="ob:skip")]]
+            ),
+        )
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(HELP)
+
+    async def plan(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        if await self.private_only(update, context, "plan"):
+            return
+        answer = await self.service.full_plan(user_ref(update))
+        await self.send(message, answer.answer, await self.links(answer))
+
+    async def profile(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        if await self.private_only(update, context, "profile"):
+            return
+        user = user_ref(update)
+        args = context.args or []
+        fields = {
+            "role": "current_role",
+            "target": "target_role",
+            "hours": "hours_per_week",
+            "years": "experience_years",
+        }
+        if len(args) >= 2 and args[0].lower() in fields:
+            field = fields[args[0].lower()]
+            value: Any = " ".join(args[1:])
+            if field in {"hours_per_week", "experience_years"}:
+                try:
+                    value = float(value)
+                except ValueError:
+                    await message.reply_text(f"{args[1]!r} is not a number.")
+                    return
+            try:
+                await self.service.update_profile(user, **{field: value})
+            except CoachError as error:
+                await message.reply_text(error.message)
+                return
+        profile = await self.service.get_profile(user)
+        titles = await self.service.role_titles()
+        lines = [
+            f"Current role: {titles.get(profile.current_role or '', '-')}",
+            f"Goal: {titles.get(profile.target_role or '', '-')}",
+            f"Hours a week: {profile.hours_per_week:g}" if profile.hours_per_week else "Hours a week: -",
+            f"Experience: {profile.experience_years:g} years"
+            if profile.experience_years
+            else "Experience: -",
+            "",
+            "Change it: /profile role paralegal, /profile target ai-trainer, /profile hours 5, "
+            "or just tell me.",
+        ]
+        await message.reply_text("\n".join(lines), reply_markup=self.hours_keyboard())
+
+    async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        if await self.private_only(update, context, "forget"):
+            return
+        await message.reply_text(
+            "Delete your profile and our conversation? This cannot be undone.",
+            reply_markup=InlineKeyboardMarkup(
+                [[
+                    InlineKeyboardButton("Yes, delete my data", callback_data="forget:yes"),
+                    InlineKeyboardButton("Cancel", callback_data="forget:no"),
+                ]]
+            ),
+        )  # fmt: skip
+
+    def is_admin(self, update: Update) -> bool:
+        return update.effective_user is not None and update.effective_user.id in self.admins
+
+    async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        if not self.is_admin(update):
+            await message.reply_text("Sorry, only the bot's admins can reload the knowledge base.")
+            return
+        if self.reload_lock.locked():
+            await message.reply_text("A reload is already running; I'll report when it's done.")
+            return
+        async with self.reload_lock:
+            await message.reply_text("Reloading the knowledge base…")
+            try:
+                report = await self.service.reload_knowledge()
+            except KnowledgeValidationError as error:
+                lines = [f"• {p}" for p in error.problems[:30]]
+                more = f"\n…and {len(error.problems) - 30} more" if len(error.problems) > 30 else ""
+                await self.send(message, f"Reload refused: {error.message}. The old index keeps serving.\n\n"
+                                + "\n".join(lines) + more)  # fmt: skip
+                return
+            except CoachError as error:
+                await message.reply_text(f"Reload failed: {error.message}")
+                return
+        await message.reply_text(
+            f"Reloaded: {report.added} added, {report.updated} updated, {report.removed} removed, "
+            f"{report.unchanged} unchanged ({report.chunks} chunks, {report.seconds:.1f} s)."
+        )
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        if not self.is_admin(update):
+            await message.reply_text("Sorry, only the bot's admins can see the statistics.")
+            return
+        stats = await self.service.stats()
+        docs = stats.get("documents", {})
+        await message.reply_text(
+            f"Documents: {sum(docs.values())} ({', '.join(f'{n} {k}s' for k, n in docs.items())})\n"
+            f"Chunks: {stats.get('chunks', 0)}\nUsers: {stats.get('users', 0)}\n"
+            f"Answers today: {stats.get('answers_today', 0)}"
+        )
+
+    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not self.addressed(update, context):
+            return
+        command = (message.text or "").split()[0].split("@")[0]
+        await message.reply_text(f"I don't know {command}. /help lists what I can do.")
+
+    # -- messages -----------------------------------------------------------------------
+
+    async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is not None and self.addressed(update, context):
+            await message.reply_text(TEXT_ONLY)
+
+    async def edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.edited_message
+        if message is not None and self.is_private(update):
+            await message.reply_text(
+                "I saw your edit. I answer new messages, so please send it again as a new one."
+            )
+
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is None or not self.addressed(update, context):
+            return
+        text = self.strip_mention(message.text or "", context)
+        if len(text) > MAX_INPUT:
+            await message.reply_text(
+                f"That message is {len(text):,} characters; I can read up to {MAX_INPUT:,}. "
+                "Please send the part that matters most."
+            )
+            return
+        if not text.strip():
+            await message.reply_text("Yes? Ask me about your job, a role or a skill.")
+            return
+        user = user_ref(update)
+        if not self.limiter.allow(user.key):
+            wait = max(1, round(self.limiter.retry_in(user.key)))
+            await message.reply_text(
+                f"You're asking faster than I can think. Please wait {wait} s and try again."
+            )
+            return
+        assert context.user_data is not None
+        step = context.user_data.get("onboarding") if self.is_private(update) else None
+        if step is not None:
+            await self.onboarding_text(message, user, step, text, context)
+            return
+        await self.answer(message, user, text)
+
+    async def answer(self, message: Message, user: UserRef, text: str) -> None:
+        typing = asyncio.create_task(self.keep_typing(message))
+        try:
+            if self.service.answerer is not None:
+                answer = await self.streamed(message, user, text)
+            else:
+                answer = await self.service.ask(user, text)
+                await self.send(
+                    message, answer.answer, await self.links(answer), self.feedback_markup(answer)
+                )
+        finally:
+            typing.cancel()
+
+    async def keep_typing(self, message: Message) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                await message.chat.send_action(ChatAction.TYPING)
+                await asyncio.sleep(4.5)
+
+    async def streamed(self, message: Message, user: UserRef, text: str) -> Answer:
+        """Send a first message, then edit it as the model writes, at most once a second."""
+        stream = StreamedReply(message)
+        answer = await self.service.ask(user, text, on_token=stream.feed)
+        links = await self.links(answer)
+        if not await stream.finish(answer.answer, links, self.feedback_markup(answer)):
+            # Nothing was streamed (the offline answer after a model failure): send it whole.
+            await self.send(message, answer.answer, links, self.feedback_markup(answer))
+        return answer
+
+    # -- onboarding ---------------------------------------------------------------------
+
+    @staticmethod
+    def hours_keyboard() -> InlineKeyboardMarkup:
+        row = [InlineKeyboardButton(f"{h} h", callback_data=f"hours:{h}") for h in HOURS_CHOICES]
+        return InlineKeyboardMarkup([row, [InlineKeyboardButton("Skip", callback_data="ob:skip")]])
+
+    async def onboarding_text(self, message: Message, user: UserRef, step: str, text: str,
+                              context: ContextTypes.DEFAULT_TYPE) -> None:  # fmt: skip
+        assert context.user_data is not None
+        skip = InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data="ob:next")]])
+        if step == "role":
+            answer = await self.service.ask(user, text if " " in text.strip() else f"I'm a {text}")
+            if answer.intent == "clarify":
+                context.user_data["onboarding"] = "role"
+                await message.reply_text(answer.answer)
+                return
+            titles = await self.service.role_titles()
+            role = titles.get(answer.profile.current_role or "")
+            noted = (
+                f"Got it: {role}." if role else "I couldn't match that to a role I know; we can go on anyway."
+            )
+            context.user_data["onboarding"] = "goal"
+            await message.reply_text(
+                f"{noted}\n\n2/3: Which role would you like to move into? "
+                "(for example: AI trainer, data analyst) "
+                'Or say "not sure" and I\'ll suggest some.',
+                reply_markup=skip,
+            )
+        elif step == "goal":
+            if text.strip().lower() not in {"not sure", "no idea", "dunno", "skip", "don't know"}:
+                await self.service.ask(user, f"I want to become {text}")
+            context.user_data["onboarding"] = "hours"
+            await message.reply_text(
+                "3/3: How many hours a week can you spend learning?", reply_markup=self.hours_keyboard()
+            )
+        elif step == "hours":
+            context.user_data.pop("onboarding", None)
+            await self.answer(message, user, text)
+
+    async def finish_onboarding(self, message: Message, user: UserRef) -> None:
+        answer = await self.service.ask(user, "Make me a plan")
+        await self.send(message, answer.answer, await self.links(answer), self.feedback_markup(answer))
+
+    # -- buttons ------------------------------------------------------------------------
+
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        user = user_ref(update)
+        message = query.message if isinstance(query.message, Message) else None
+        data = query.data
+        assert context.user_data is not None
+        if data.startswith("fb:"):
+            _, answer_id, value = data.split(":")
+            saved = await self.service.record_feedback(user, int(answer_id), int(value))
+            await query.answer("Thanks for the feedback!" if saved else "That answer isn't yours to rate.")
+            return
+        await query.answer()
+        if message is None:
+            return
+        if data == "forget:yes":
+            await self.service.forget_user(user)
+            context.user_data.clear()
+            await message.edit_text("Done: I no longer keep anything about you.")
+        elif data == "forget:no":
+            await message.edit_text("Nothing deleted.")
+        elif data == "ob:skip":
+            context.user_data.pop("onboarding", None)
+            await message.reply_text(
+                "No problem. Ask me anything, or tell me your job and goal whenever you like."
+            )
+        elif data == "ob:next":
+            context.user_data["onboarding"] = "hours"
+            await message.reply_text(
+                "3/3: How many hours a week can you spend learning?", reply_markup=self.hours_keyboard()
+            )
+        elif data.startswith("hours:"):
+            hours = float(data.split(":", 1)[1])
+            await self.service.update_profile(user, hours_per_week=hours)
+            onboarding = context.user_data.pop("onboarding", None)
+            await message.reply_text(f"Noted: {hours:g} hours a week.")
+            profile = await self.service.get_profile(user)
+            if onboarding or profile.current_role or profile.target_role:
+                await self.finish_onboarding(message, user)
+
+    # -- errors -------------------------------------------------------------------------
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """One place for unexpected errors: log with context, one line to the user, keep running."""
+        where = ""
+        if isinstance(update, Update) and update.effective_chat:
+            where = f" in chat {update.effective_chat.id} ({update.effective_chat.type})"
+        log.error("telegram handler failed%s: %s", where, context.error, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_message:
+            text = context.error.message if isinstance(context.error, CoachError) else SOMETHING_WRONG
+            with contextlib.suppress(Exception):
+                await update.effective_message.reply_text(text)
+
+
+def seconds(value: Any) -> float:
+    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
+
+
+class StreamedReply:
+    """One growing answer: a first message, edited at most once a second, never with the same
+    text, rolling over to a new message before Telegram's limit, honouring retry_after."""
+
+    def __init__(self, reply_to: Message, interval: float = EDIT_INTERVAL) -> None:
+        self.reply_to = reply_to
+        self.interval = interval
+        self.messages: list[Message] = []
+        self.shown = ""  # what the last message displays now
+        self.buffer = ""
+        self.offset = 0  # where the last message's text starts in the buffer
+        self.last_edit = 0.0
+        self.task: asyncio.Task[None] | None = None
+        self.wakeup = asyncio.Event()
+
+    def feed(self, piece: str) -> None:
+        self.buffer += piece
+        self.wakeup.set()
+        if self.task is None:
+            self.task = asyncio.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            wait = self.interval - (time.monotonic() - self.last_edit)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._show(self.buffer)
+
+    async def _show(
+        self, text: str, links: dict[str, str] | None = None, markup: InlineKeyboardMarkup | None = None,
+        final: bool = False,
+    ) -> None:  # fmt: skip
+        current = text[self.offset :]
+        while len(current) > STREAM_ROLLOVER:
+            cut = current.rfind("\n\n", 0, STREAM_ROLLOVER)
+            cut = cut if cut > 0 else STREAM_ROLLOVER
+            await self._put(current[:cut])
+            self.offset += cut
+            self.messages.append(await self.reply_to.reply_text("…"))
+            self.shown = "…"
+            current = text[self.offset :]
+        rich = to_html(current.strip(), links) if final else None
+        await self._put(current, rich if rich and len(rich) <= TELEGRAM_LIMIT else None, markup)
+
+    async def _put(
+        self, text: str, rich: str | None = None, markup: InlineKeyboardMarkup | None = None
+    ) -> None:
+        text = text.strip() or "…"
+        if not self.messages:
+            self.messages.append(await self.reply_to.reply_text(text))
+            self.shown, self.last_edit = text, time.monotonic()
+            if rich is None and markup is None:
+                return
+        if (rich or text) == self.shown and markup is None:
+            return  # Telegram refuses an edit that changes nothing
+        for _ in range(3):
+            try:
+                if rich:
+                    await self.messages[-1].edit_text(
+                        rich, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+                    )
+                else:
+                    await self.messages[-1].edit_text(text, reply_markup=markup)
+                break
+            except RetryAfter as error:
+                await asyncio.sleep(seconds(error.retry_after))
+            except BadRequest as error:
+                if "not modified" in str(error).lower():
+                    break
+                if rich and "parse" in str(error).lower():
+                    rich = None  # our HTML was refused: show the plain text instead
+                    continue
+                raise
+        self.shown, self.last_edit = rich or text, time.monotonic()
+
+    async def finish(self, text: str, links: dict[str, str], markup: InlineKeyboardMarkup | None) -> bool:
+        """Show the final text, rendered, with the buttons. False when nothing was streamed."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        if not self.messages:
+            return False
+        await self._show(text, links, markup, final=True)
+        return True

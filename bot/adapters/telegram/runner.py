@@ -1,0 +1,68 @@
+"""Running the Telegram bot inside our own asyncio program: long polling or a webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from urllib.parse import urlparse
+
+from telegram.ext import Application
+
+from bot.adapters.telegram.bot import TelegramCoach
+from bot.core.service import CoachService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The secret Telegram sends with each update; derived from the token when not set, so
+    every replica behind a load balancer agrees on it without another setting."""
+    if settings.telegram_webhook_secret is not None:
+        return settings.telegram_webhook_secret.get_secret_value()
+    assert settings.telegram_bot_token is not None
+    return hashlib.sha256(b"webhook:" + settings.telegram_bot_token.get_secret_value().encode()).hexdigest()[
+        :48
+    ]
+
+
+async def start_telegram(service: CoachService, settings: Settings) -> Application:
+    coach = TelegramCoach(service, settings, rate_per_minute=settings.rate_limit_per_minute)
+    app = coach.build()
+    await app.initialize()
+    await coach._post_init(app)
+    await app.start()
+    assert app.updater is not None
+    if settings.telegram_webhook_url:
+        path = urlparse(settings.telegram_webhook_url).path.lstrip("/")
+        await app.updater.start_webhook(
+            listen=settings.telegram_webhook_listen,
+            port=settings.telegram_webhook_port,
+            url_path=path,
+            webhook_url=settings.telegram_webhook_url,
+            secret_token=webhook_secret(settings),
+        )
+        log.info(
+            "telegram: webhook on %s:%s", settings.telegram_webhook_listen, settings.telegram_webhook_port
+        )
+    else:
+        await app.updater.start_polling()
+        log.info("telegram: long polling")
+    return app
+
+
+async def stop_telegram(app: Application) -> None:
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
+async def run_telegram(service: CoachService, settings: Settings, stop: asyncio.Event) -> None:
+    app = await start_telegram(service, settings)
+    try:
+        await stop.wait()
+    finally:
+        await stop_telegram(app)

@@ -1,0 +1,80 @@
+"""Platform-neutral helpers for the chat doors: splitting at a length limit, rate limits."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at paragraphs, then lines, then words."""
+    pieces: list[str] = []
+    current = ""
+    for block in text.strip().split("\n\n"):
+        for part in _split_long(block.strip(), limit):
+            candidate = f"{current}\n\n{part}" if current else part
+            if len(candidate) <= limit:
+                current = candidate
+                continue
+            if current:
+                pieces.append(current)
+            current = part
+    if current:
+        pieces.append(current)
+    return [p.strip() for p in pieces if p.strip()]
+
+
+def _split_long(block: str, limit: int) -> list[str]:
+    """A paragraph longer than the limit: by lines, then by words, then hard."""
+    if len(block) <= limit:
+        return [block]
+    parts: list[str] = []
+    current = ""
+    for line in block.split("\n"):
+        words = line.split(" ") if len(line) > limit else [line]
+        for word in words:
+            while len(word) > limit:
+                if current:
+                    parts.append(current)
+                    current = ""
+                parts.append(word[:limit])
+                word = word[limit:]
+            joiner = "\n" if word is words[0] and current else " "
+            candidate = f"{current}{joiner}{word}" if current else word
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                parts.append(current)
+                current = word
+    if current:
+        parts.append(current)
+    return parts
+
+
+class RateLimiter:
+    """At most `limit` events per `window` seconds per key (a sliding window)."""
+
+    def __init__(self, limit: int, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._events: dict[str, deque[float]] = {}
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        events = self._events.setdefault(key, deque())
+        while events and now - events[0] >= self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return False
+        events.append(now)
+        if len(self._events) > 50_000:  # forget idle users
+            for idle in [k for k, v in self._events.items() if not v or now - v[-1] >= self.window]:
+                del self._events[idle]
+        return True
+
+    def retry_in(self, key: str, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        events = self._events.get(key)
+        if not events or len(events) < self.limit:
+            return 0.0
+        return max(0.0, self.window - (now - events[0]))
