@@ -11,9 +11,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def main() -> None:
     only = set(sys.argv[1:])
-    from bench import agent, coach, knowledge
+    from bench import agent, coach, knowledge, telegram_load
 
-    sections = [("knowledge", knowledge.run), ("coach", coach.run), ("agent", agent.run)]
+    sections = [
+        ("knowledge", knowledge.run),
+        ("coach", coach.run),
+        ("agent", agent.run),
+        ("telegram", telegram_load.run),
+    ]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"{'figure':<44} value")
     print("-" * 100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -82,6 +84,12 @@ class ProfileStore:
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time, and a reader upgrading to writer is refused at once
+        # ("database is locked") rather than queued: queue writers here instead.
+        self._write_lock = asyncio.Lock() if url.startswith("sqlite") else contextlib.nullcontext()
+
+    def _writing(self) -> Any:
+        return self._write_lock
 
     async def start(self) -> None:
         async with self.engine.begin() as connection:
@@ -103,7 +111,7 @@ class ProfileStore:
     async def save_profile(
         self, user: UserRef, profile: Profile, pending: dict[str, Any] | None = None
     ) -> Profile:
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             row = await session.get(UserRow, user.key)
             if row is None:
                 row = UserRow(key=user.key, platform=user.platform, user_id=user.user_id)
@@ -126,7 +134,7 @@ class ProfileStore:
         query: str | None,
     ) -> int:
         """Store one question and its answer; returns the answer's id (for feedback)."""
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             if await session.get(UserRow, user.key) is None:
                 session.add(UserRow(key=user.key, platform=user.platform, user_id=user.user_id))
                 await session.flush()
@@ -161,7 +169,7 @@ class ProfileStore:
         return list(reversed(turns))
 
     async def set_feedback(self, user: UserRef, answer_id: int, value: int) -> bool:
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             row = await session.get(TurnRow, answer_id)
             if row is None or row.user_key != user.key or row.role != "assistant":
                 return False
@@ -170,7 +178,7 @@ class ProfileStore:
 
     async def forget(self, user: UserRef) -> bool:
         """Delete every row of this user."""
-        async with self._sessions.begin() as session:
+        async with self._writing(), self._sessions.begin() as session:
             await session.execute(delete(TurnRow).where(TurnRow.user_key == user.key))
             result = await session.execute(delete(UserRow).where(UserRow.key == user.key))
             return bool(result.rowcount)

@@ -157,9 +157,16 @@ class CoachService:
             profile = await self.store.get_profile(user)
             pending = await self.store.get_pending(user)
             history = await self.store.recent_turns(user, 6)
-            answer, query, new_pending = await self._answer(engine, profile, pending, history, clean, hours)
-            if self.answerer is not None and answer.intent not in {"invalid", "clarify"}:
-                answer = await self._with_model(engine, answer, history, clean, query, on_token)
+            # With a model, the offline answer is composed only if the model fails.
+            model = self.answerer is not None
+            args = (engine, profile, pending, history, clean, hours)
+            answer, query, new_pending = await self._answer(*args, draft=model)
+            if model and answer.intent not in {"invalid", "clarify"}:
+                written = await self._with_model(engine, answer, history, clean, query, on_token)
+                if written is None:
+                    answer, query, new_pending = await self._answer(*args)
+                else:
+                    answer = written
             answer.answer_id = await self.store.add_exchange(
                 user, clean, answer.answer, answer.intent, answer.mode, query
             )
@@ -174,8 +181,8 @@ class CoachService:
         text: str,
         query: str | None,
         on_token: Callable[[str], Any] | None,
-    ) -> Answer:
-        """The agent's answer, built on the offline reading of the message; offline on failure."""
+    ) -> Answer | None:
+        """The agent's answer, built on the offline reading of the message; None on failure."""
         from bot.core.agent.tools import TurnState
 
         assert self.answerer is not None
@@ -196,7 +203,7 @@ class CoachService:
             log.warning(
                 "language model failed (%s: %s); answering offline", type(error).__name__, str(error)[:200]
             )
-            return offline
+            return None
         return Answer(
             mode="llm",
             answer=reply,
@@ -236,7 +243,10 @@ class CoachService:
         history: list[Turn],
         text: str,
         hours: float | None,
+        draft: bool = False,
     ) -> tuple[Answer, str | None, dict[str, Any] | None]:
+        """The offline answer. A draft stops once intent and profile are known (the model
+        writes the rest), so nothing is searched or planned that nobody will read."""
         kb = engine.kb
         lowered = normalise(text)
         reading = await asyncio.to_thread(engine.profiler.read, text)
@@ -292,10 +302,14 @@ class CoachService:
             new_profile = new_profile.model_copy(update={"target_role": reading.topic_roles[0]})
             notes.append(f"Switching your goal to {kb.roles[reading.topic_roles[0]].title}.")
             wants_plan = True
+        if wants_plan and draft:
+            return Answer(intent="plan", answer="", profile=new_profile, notes=notes), None, None
         if wants_plan:
             return self._plan(kb, new_profile, reading, notes), None, None
 
         query = self._standalone_query(text, follow.group("topic") if follow else None, history)
+        if draft:
+            return Answer(intent="question", answer="", profile=new_profile, notes=notes), query, None
         results = await self.knowledge.search(query, 5)
         career = bool(CAREER_WORDS.search(lowered) or reading.roles or reading.skills or reading.guides)
         if not results or (not career and max(r.similarity for r in results) < OFF_TOPIC_SIMILARITY):

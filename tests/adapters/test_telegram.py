@@ -85,7 +85,6 @@ async def test_free_text_gets_an_html_answer_with_sources_and_feedback(
     )
     buttons = sent.reply_markup["inline_keyboard"][0]
     assert [b["text"] for b in buttons] == ["👍", "👎"]
-    assert any(m == "sendChatAction" for m, _ in telegram.calls)
     # Feedback is stored with the answer.
     answer_id = int(buttons[0]["callback_data"].split(":")[1])
     telegram.click(ALICE, ALICE, sent.message_id, buttons[0]["callback_data"])
@@ -314,6 +313,7 @@ async def test_streaming_edits_with_a_model(
         final = "".join(telegram.messages[(ALICE, m)]["text"] for m in sorted(messages))
         assert "Paragraph 11" in final
         assert not any("not modified" in str(p) for m, p in telegram.calls)
+        assert any(m == "sendChatAction" and p.get("action") == "typing" for m, p in telegram.calls)
     finally:
         await stop_telegram(app)
         await service.close()

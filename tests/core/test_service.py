@@ -159,3 +159,10 @@ async def test_stats_and_concurrent_users(service: CoachService) -> None:
 async def test_stream_yields_the_answer(service: CoachService) -> None:
     pieces = [piece async for piece in service.stream(ALICE, "What is prompt engineering?")]
     assert "".join(pieces).startswith("Prompt engineering")
+
+
+async def test_many_concurrent_writers_lose_nothing(service: CoachService) -> None:
+    users = [UserRef(platform="test", user_id=f"w{i}") for i in range(300)]
+    ids = await asyncio.gather(*(service.store.add_exchange(u, "q", "a", "question", "offline", None) for u in users))
+    assert len(set(ids)) == 300
+    assert (await service.store.counts())["users"] == 300

@@ -375,10 +375,11 @@ class TelegramCoach:
             typing.cancel()
 
     async def keep_typing(self, message: Message) -> None:
+        """"Typing…" when an answer takes a moment. Once: chat actions count against the same
+        flood limit as answers, so under load more of them would delay everyone's replies."""
         with contextlib.suppress(Exception):
-            while True:
-                await message.chat.send_action(ChatAction.TYPING)
-                await asyncio.sleep(4.5)
+            await asyncio.sleep(0.3)
+            await message.chat.send_action(ChatAction.TYPING)
 
     async def streamed(self, message: Message, user: UserRef, text: str) -> Answer:
         """Send a first message, then edit it as the model writes, at most once a second."""
@@ -513,6 +514,8 @@ class StreamedReply:
         self.buffer += piece
         self.wakeup.set()
         if self.task is None:
+            # The first message waits one interval: a quick answer then goes out once, whole.
+            self.last_edit = time.monotonic()
             self.task = asyncio.create_task(self._pump())
 
     async def _pump(self) -> None:
