@@ -340,18 +340,22 @@ def run(platform: Annotated[Platform, typer.Argument(help="Which bot to start.")
     """Start the bots (default: every platform with a token set)."""
     container = ready_container()
     settings = container.settings
-    wanted_telegram = platform in {Platform.all, Platform.telegram}
-    if platform is Platform.discord or (platform is Platform.all and settings.discord_bot_token):
-        raise CoachError("the Discord bot is not part of this version yet; run `coach run telegram`")
-    if wanted_telegram and settings.telegram_bot_token is None:
-        raise CoachError("no bot token set: put TELEGRAM_BOT_TOKEN in the environment or .env")
-    asyncio.run(_run_bots(container))
+    tokens = {"telegram": settings.telegram_bot_token, "discord": settings.discord_bot_token}
+    wanted = [name for name in tokens if platform in (Platform.all, Platform(name))]
+    missing = [name for name in wanted if tokens[name] is None]
+    if platform is not Platform.all and missing:
+        raise CoachError(f"no bot token set: put {missing[0].upper()}_BOT_TOKEN in the environment or .env")
+    platforms = [name for name in wanted if tokens[name] is not None]
+    if not platforms:
+        raise CoachError(
+            "no bot token set: put TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN in the environment or .env"
+        )
+    asyncio.run(_run_bots(container, platforms))
 
 
-async def _run_bots(container: Container) -> None:
+async def _run_bots(container: Container, platforms: list[str]) -> None:
+    """Every platform in one asyncio process, sharing one CoachService."""
     import signal
-
-    from bot.adapters.telegram.runner import run_telegram
 
     service = container.service()
     await service.start()
@@ -359,9 +363,18 @@ async def _run_bots(container: Container) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    typer.echo("coach: the Telegram bot is running; Ctrl-C stops it.", err=True)
+    runs = []
+    if "telegram" in platforms:
+        from bot.adapters.telegram.runner import run_telegram
+
+        runs.append(run_telegram(service, container.settings, stop))
+    if "discord" in platforms:
+        from bot.adapters.discord.bot import run_discord
+
+        runs.append(run_discord(service, container.settings, stop))
+    typer.echo(f"coach: running {' and '.join(platforms)}; Ctrl-C stops.", err=True)
     try:
-        await run_telegram(service, container.settings, stop)
+        await asyncio.gather(*runs)
     finally:
         await service.close()
 

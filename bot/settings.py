@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     )
     discord_guild_ids: IdList = Field(default_factory=list, validation_alias=_env("DISCORD_GUILD_IDS"))
 
+    discord_message_content: bool = Field(False, validation_alias=_env("DISCORD_MESSAGE_CONTENT"))
+    discord_shard_count: int | None = Field(None, ge=1, validation_alias=_env("DISCORD_SHARD_COUNT"))
+
     log_level: str = Field("WARNING", validation_alias=_env("COACH_LOG_LEVEL"))
 
     @field_validator(

@@ -481,6 +481,10 @@ class CoachService:
         engine = await self.engine()
         return {role_id: role.title for role_id, role in engine.kb.roles.items()}
 
+    async def skill_titles(self) -> dict[str, str]:
+        engine = await self.engine()
+        return {skill_id: skill.title for skill_id, skill in engine.kb.skills.items()}
+
     async def source_links(self, citations: list[Citation]) -> dict[str, str]:
         """A link for each cited document: the first public source it names."""
         engine = await self.engine()

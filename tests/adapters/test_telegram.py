@@ -272,10 +272,11 @@ async def test_errors_are_one_line_and_the_bot_keeps_running(
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database on fire")
 
+    original = bot.ask
     monkeypatch.setattr(bot, "ask", broken)
     [sorry] = await reply_to(telegram, ALICE, "what is prompt engineering?")
     assert sorry == "Sorry, something went wrong on my side. Please try again in a moment."
-    monkeypatch.undo()
+    monkeypatch.setattr(bot, "ask", original)
     [fine] = await reply_to(telegram, ALICE, "what is prompt engineering?")
     assert fine.startswith("Prompt engineering")
 

@@ -375,7 +375,7 @@ class TelegramCoach:
             typing.cancel()
 
     async def keep_typing(self, message: Message) -> None:
-        """"Typing…" when an answer takes a moment. Once: chat actions count against the same
+        """ "Typing…" when an answer takes a moment. Once: chat actions count against the same
         flood limit as answers, so under load more of them would delay everyone's replies."""
         with contextlib.suppress(Exception):
             await asyncio.sleep(0.3)

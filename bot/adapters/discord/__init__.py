@@ -1,0 +1,1 @@
+"""The Discord door: discord.py 2 over CoachService."""

@@ -1,0 +1,387 @@
+"""The Discord bot: slash commands, mentions and DMs, admin commands, one error handler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapters.discord.render import NO_PINGS, plan_embeds, text_pieces, without_plan_weeks
+from bot.adapters.discord.views import FeedbackButton, ForgetView, discord_user, feedback_view
+from bot.adapters.text import RateLimiter
+from bot.core.errors import CoachError, KnowledgeValidationError
+from bot.core.models import Answer
+from bot.core.service import CoachService
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_INPUT = 4000
+EDIT_INTERVAL = 1.0
+SOMETHING_WRONG = "Sorry, something went wrong on my side. Please try again in a moment."
+HELP = (
+    "I'm an AI career coach. Tell me your job and what you'd like to do, and I'll show how AI "
+    "changes that work, which roles suit you next and a week-by-week plan for your hours.\n\n"
+    "**/ask** a question · **/plan** your full plan · **/profile** what I know about you (and set it) · "
+    "**/forget** delete your data · mention me or DM me to chat."
+)
+
+
+class CoachBot(commands.AutoShardedBot):
+    """Sharded automatically (Discord's recommended count), or `DISCORD_SHARD_COUNT`."""
+
+    def __init__(self, service: CoachService, settings: Settings, **options: Any) -> None:
+        intents = discord.Intents.default()  # no privileged intents: slash commands, mentions and DMs work
+        intents.message_content = settings.discord_message_content
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=NO_PINGS,
+            shard_count=settings.discord_shard_count,
+            **options,
+        )
+        self.service = service
+        self.settings = settings
+        self.limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
+        self.reload_lock = asyncio.Lock()
+
+    async def setup_hook(self) -> None:
+        FeedbackButton.service = self.service
+        self.add_dynamic_items(FeedbackButton)
+        await self.add_cog(CoachCog(self))
+        await self.add_cog(AdminCog(self))
+        self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+        guilds = [discord.Object(id=g) for g in self.settings.discord_guild_ids]
+        if guilds:  # development: commands appear at once in these servers
+            for guild in guilds:
+                self.tree.copy_global_to(guild=guild)
+                await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """The one place errors of slash commands end: friendly, ephemeral, logged."""
+        original = getattr(error, "original", error)
+        if isinstance(original, CoachError):
+            message = original.message
+        elif isinstance(error, app_commands.CheckFailure):
+            message = str(error) or "You can't use this command here."
+        else:
+            log.error(
+                "discord command %s failed",
+                interaction.command and interaction.command.name,
+                exc_info=original,
+            )
+            message = SOMETHING_WRONG
+        with contextlib.suppress(discord.HTTPException):
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        log.exception("discord event %s failed", event_method)
+
+    # -- shared -----------------------------------------------------------------------
+
+    def is_admin(self, interaction: discord.Interaction) -> bool:
+        user = interaction.user
+        if user.id in self.settings.discord_admin_user_ids:
+            return True
+        if isinstance(user, discord.Member):
+            if user.guild_permissions.manage_guild:
+                return True
+            return any(role.id in self.settings.discord_admin_role_ids for role in user.roles)
+        return False
+
+    async def titles_and_links(self, answer: Answer) -> tuple[dict[str, str], dict[str, str]]:
+        titles = await self.service.role_titles()
+        titles.update(await self.service.skill_titles())
+        return titles, await self.service.source_links(answer.sources)
+
+
+def personal(interaction: discord.Interaction) -> bool:
+    """Profile and plan replies are ephemeral in servers."""
+    return interaction.guild_id is not None
+
+
+def admin_only() -> Any:
+    async def predicate(interaction: discord.Interaction) -> bool:
+        bot = interaction.client
+        assert isinstance(bot, CoachBot)
+        if not bot.is_admin(interaction):
+            raise app_commands.CheckFailure("Sorry, only server managers or the bot's admins can do that.")
+        return True
+
+    return app_commands.check(predicate)
+
+
+class CoachCog(commands.Cog):
+    def __init__(self, bot: CoachBot) -> None:
+        self.bot = bot
+        self.service = bot.service
+
+    async def limited(self, interaction: discord.Interaction) -> bool:
+        key = discord_user(interaction.user).key
+        if self.bot.limiter.allow(key):
+            return False
+        wait = max(1, round(self.bot.limiter.retry_in(key)))
+        await interaction.followup.send(
+            f"You're asking faster than I can think. Please wait {wait} s.", ephemeral=True
+        )
+        return True
+
+    async def deliver(self, interaction: discord.Interaction, answer: Answer, ephemeral: bool) -> None:
+        titles, links = await self.bot.titles_and_links(answer)
+        embeds = plan_embeds(answer, titles, links) if answer.plan else []
+        text = without_plan_weeks(answer.answer) if embeds else answer.answer
+        pieces = text_pieces(text) or ["Here is your plan."]
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            view = feedback_view(answer.answer_id) if last else discord.utils.MISSING
+            await interaction.followup.send(
+                piece,
+                ephemeral=ephemeral,
+                allowed_mentions=NO_PINGS,
+                embeds=embeds[:10] if last else [],
+                view=view,
+            )
+
+    @app_commands.command(name="ask", description="Ask the career coach a question")
+    @app_commands.describe(
+        question="Your question, e.g. I'm a paralegal, what should I learn with 5 hours a week?"
+    )
+    async def ask(
+        self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_INPUT]
+    ) -> None:
+        await interaction.response.defer(thinking=True)
+        if await self.limited(interaction):
+            return
+        user = discord_user(interaction.user)
+        if self.service.answerer is not None:
+            stream = DiscordStream(interaction)
+            answer = await self.service.ask(user, question, on_token=stream.feed)
+            if await stream.finish(answer):
+                return
+        else:
+            answer = await self.service.ask(user, question)
+        await self.deliver(interaction, answer, ephemeral=False)
+
+    @app_commands.command(name="plan", description="Your full learning plan")
+    async def plan(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=personal(interaction))
+        answer = await self.service.full_plan(discord_user(interaction.user))
+        await self.deliver(interaction, answer, ephemeral=personal(interaction))
+
+    @app_commands.command(name="profile", description="See or set your role, goal and hours a week")
+    @app_commands.describe(
+        role="Your current role", target="The role you want", hours="Hours a week for learning"
+    )
+    async def profile(
+        self,
+        interaction: discord.Interaction,
+        role: str | None = None,
+        target: str | None = None,
+        hours: app_commands.Range[float, 1, 40] | None = None,
+    ) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=personal(interaction))
+        user = discord_user(interaction.user)
+        changes = {
+            k: v
+            for k, v in {"current_role": role, "target_role": target, "hours_per_week": hours}.items()
+            if v is not None
+        }
+        if changes:
+            await self.service.update_profile(user, **changes)
+        profile = await self.service.get_profile(user)
+        titles = await self.service.role_titles()
+        text = (
+            f"**Current role:** {titles.get(profile.current_role or '', '-')}\n"
+            f"**Goal:** {titles.get(profile.target_role or '', '-')}\n"
+            f"**Hours a week:** {f'{profile.hours_per_week:g}' if profile.hours_per_week else '-'}\n"
+            f"**Experience:** {f'{profile.experience_years:g} years' if profile.experience_years else '-'}"
+        )
+        await interaction.followup.send(text, ephemeral=personal(interaction), allowed_mentions=NO_PINGS)
+
+    @profile.autocomplete("role")
+    @profile.autocomplete("target")
+    async def role_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        titles = await self.service.role_titles()
+        needle = current.lower()
+        matches = [
+            (i, t)
+            for i, t in sorted(titles.items(), key=lambda x: x[1])
+            if needle in i or needle in t.lower()
+        ]
+        return [app_commands.Choice(name=t[:100], value=i) for i, t in matches[:25]]
+
+    @app_commands.command(name="forget", description="Delete everything the coach keeps about you")
+    async def forget(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            "Delete your profile and our conversation? This cannot be undone.",
+            view=ForgetView(self.service, interaction.user.id),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="help", description="What the coach can do")
+    async def help(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(HELP, ephemeral=personal(interaction))
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Mentions, replies to the bot and direct messages get an answer."""
+        me = self.bot.user
+        if message.author.bot or me is None:
+            return
+        direct = message.guild is None
+        mentioned = me in message.mentions
+        replied = bool(message.reference and isinstance(message.reference.resolved, discord.Message)
+                       and message.reference.resolved.author.id == me.id)  # fmt: skip
+        if not (direct or mentioned or replied):
+            return
+        text = message.content.replace(f"<@{me.id}>", "").replace(f"<@!{me.id}>", "").strip()
+        if not text:
+            await message.reply(
+                "Yes? Ask me about your job, a role or a skill, or use /ask.", allowed_mentions=NO_PINGS
+            )
+            return
+        if len(text) > MAX_INPUT:
+            await message.reply(f"That message is {len(text):,} characters; I can read up to {MAX_INPUT:,}.",
+                                allowed_mentions=NO_PINGS)  # fmt: skip
+            return
+        user = discord_user(message.author)
+        if not self.bot.limiter.allow(user.key):
+            await message.reply(
+                "You're asking faster than I can think. Please wait a moment.", allowed_mentions=NO_PINGS
+            )
+            return
+        async with message.channel.typing():
+            answer = await self.service.ask(user, text)
+        pieces = text_pieces(answer.answer)
+        target: discord.abc.Messageable = message.channel
+        if len(pieces) > 1 and isinstance(message.channel, discord.TextChannel):
+            # A long answer opens a thread instead of filling the channel.
+            target = await message.create_thread(name="Career coach", auto_archive_duration=1440)
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            view = feedback_view(answer.answer_id) if last else discord.utils.MISSING
+            if index == 0 and target is message.channel:
+                await message.reply(piece, allowed_mentions=NO_PINGS, view=view)
+            else:
+                await target.send(piece, allowed_mentions=NO_PINGS, view=view)
+
+
+class AdminCog(commands.Cog):
+    def __init__(self, bot: CoachBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="reload", description="Admins: reload the knowledge base")
+    @admin_only()
+    async def reload(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        if self.bot.reload_lock.locked():
+            await interaction.followup.send("A reload is already running.", ephemeral=True)
+            return
+        async with self.bot.reload_lock:
+            try:
+                report = await self.bot.service.reload_knowledge()
+            except KnowledgeValidationError as error:
+                lines = "\n".join(f"• {p}" for p in error.problems[:20])
+                await interaction.followup.send(
+                    f"Reload refused: {error.message}. The old index keeps serving.\n{lines}"[:1990],
+                    ephemeral=True,
+                    allowed_mentions=NO_PINGS,
+                )
+                return
+        await interaction.followup.send(
+            f"Reloaded: {report.added} added, {report.updated} updated, {report.removed} removed, "
+            f"{report.unchanged} unchanged ({report.chunks} chunks, {report.seconds:.1f} s).",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="kb-stats", description="Admins: what the knowledge base holds")
+    @admin_only()
+    async def kb_stats(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        stats = await self.bot.service.stats()
+        docs = stats.get("documents", {})
+        await interaction.followup.send(
+            f"Documents: {sum(docs.values())} ({', '.join(f'{n} {k}s' for k, n in docs.items())}); "
+            f"chunks: {stats.get('chunks', 0)}; users: {stats.get('users', 0)}; "
+            f"answers today: {stats.get('answers_today', 0)}.",
+            ephemeral=True,
+        )
+
+
+class DiscordStream:
+    """A followup message edited as the model writes, at most once a second."""
+
+    def __init__(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+        self.buffer = ""
+        self.message: discord.WebhookMessage | None = None
+        self.shown = ""
+        self.last = 0.0
+        self.task: asyncio.Task[None] | None = None
+        self.wakeup = asyncio.Event()
+
+    def feed(self, piece: str) -> None:
+        self.buffer += piece
+        self.wakeup.set()
+        if self.task is None:
+            self.last = time.monotonic()
+            self.task = asyncio.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            wait = EDIT_INTERVAL - (time.monotonic() - self.last)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._show(self.buffer[:1900] + ("…" if len(self.buffer) > 1900 else ""))
+
+    async def _show(self, text: str, view: discord.ui.View | None = None) -> None:
+        text = text.strip() or "…"
+        if text == self.shown and view is None:
+            return
+        if self.message is None:
+            self.message = await self.interaction.followup.send(text, wait=True, allowed_mentions=NO_PINGS)
+        else:
+            await self.message.edit(content=text, view=view)
+        self.shown, self.last = text, time.monotonic()
+
+    async def finish(self, answer: Answer) -> bool:
+        """The final text in place when it fits one message; False to deliver it normally."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        if self.message is None or len(answer.answer) > 1900 or answer.plan is not None:
+            if self.message is not None:
+                await self.message.delete()
+            return False
+        await self._show(answer.answer, feedback_view(answer.answer_id))
+        return True
+
+
+async def run_discord(service: CoachService, settings: Settings, stop: asyncio.Event) -> None:
+    assert settings.discord_bot_token is not None
+    bot = CoachBot(service, settings)
+    runner = asyncio.create_task(bot.start(settings.discord_bot_token.get_secret_value()))
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    await bot.close()
+    stopper.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await runner

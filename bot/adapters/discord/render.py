@@ -1,0 +1,61 @@
+"""Discord messages from the coach's answers: text under 2,000 characters, plans as embeds."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.adapters.text import split_text
+from bot.core.models import Answer
+
+MESSAGE_LIMIT = 2000
+FIELD_LIMIT = 1024
+FIELDS_PER_EMBED = 25
+EMBED_TOTAL = 6000
+NO_PINGS = discord.AllowedMentions.none()
+
+
+def text_pieces(text: str) -> list[str]:
+    return split_text(text, MESSAGE_LIMIT - 50)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def plan_embeds(answer: Answer, titles: dict[str, str], links: dict[str, str]) -> list[discord.Embed]:
+    """A field per week, split over several embeds within Discord's limits; sources last."""
+    plan = answer.plan
+    if plan is None:
+        return []
+    goal = titles.get(plan.target_role or "", "your goal")
+    head = f"Plan toward {goal}" if plan.target_role else "Your plan"
+    embeds: list[discord.Embed] = []
+    embed = discord.Embed(title=_cut(head, 256), description=f"{plan.hours_per_week:g} hours a week, "
+                          f"{plan.total_weeks} weeks, {plan.total_hours:g} hours in all.")  # fmt: skip
+    size = len(embed.title or "") + len(embed.description or "")
+    for week in plan.weeks:
+        lines = [
+            f"{titles.get(i.skill, i.skill)}: [{_cut(i.activity, 120)}]({i.resource.url}) ({i.hours:g} h)"
+            for i in week.items
+        ]
+        value = _cut("\n".join(lines), FIELD_LIMIT)
+        name = f"Week {week.week} ({week.hours:g} h)"
+        if len(embed.fields) >= FIELDS_PER_EMBED or size + len(name) + len(value) > EMBED_TOTAL - 500:
+            embeds.append(embed)
+            embed = discord.Embed(title=_cut(f"{head} (continued)", 256))
+            size = len(embed.title or "")
+        embed.add_field(name=name, value=value, inline=False)
+        size += len(name) + len(value)
+    if answer.sources:
+        sources = "; ".join(
+            f"[{c.title}]({links[c.title]})" if c.title in links else c.title for c in answer.sources
+        )
+        embed.add_field(name="Sources", value=_cut(sources, FIELD_LIMIT), inline=False)
+    embeds.append(embed)
+    return embeds
+
+
+def without_plan_weeks(text: str) -> str:
+    """The answer's text for a message that carries the plan as an embed: no week lines."""
+    kept = [p for p in text.split("\n\n") if not p.startswith(("Week ", "Your first weeks", "Sources:"))]
+    return "\n\n".join(kept)

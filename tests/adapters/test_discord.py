@@ -1,0 +1,316 @@
+"""The real discord.py client against the fake Discord REST API and gateway on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from bot.adapters.discord.bot import CoachBot
+from bot.container import Container
+from bot.core.models import UserRef
+from bot.core.service import CoachService
+from tests.conftest import make_settings
+from tests.fakes.discord_server import ADMIN_ROLE, MANAGER_ROLE, FakeDiscord, Posted
+from tests.fakes.embedder import HashEmbedder
+
+ALICE, BOB, ADMIN_USER = 501, 502, 503
+
+
+@pytest.fixture
+async def discord_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord()
+    await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api)
+    monkeypatch.setattr(
+        discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", discord.gateway.yarl.URL(fake.gateway)
+    )
+    yield fake
+    await fake.stop()
+
+
+async def start_bot(
+    tmp_path: Path, kb_dir: Path, **extra: Any
+) -> tuple[CoachBot, CoachService, asyncio.Task[None]]:
+    settings = make_settings(
+        tmp_path,
+        kb_dir,
+        DISCORD_BOT_TOKEN="discord-test-token",
+        DISCORD_ADMIN_ROLE_IDS=str(ADMIN_ROLE),
+        DISCORD_ADMIN_USER_IDS=str(ADMIN_USER),
+        **extra,
+    )
+    service = Container.build(settings, embedder=HashEmbedder()).service()
+    await service.start()
+    bot = CoachBot(service, settings)
+    task = asyncio.create_task(bot.start("discord-test-token"))
+    await asyncio.wait_for(bot.wait_until_ready(), 20)
+    return bot, service, task
+
+
+@pytest.fixture
+async def coach(tmp_path: Path, kb_dir: Path, discord_fake: FakeDiscord) -> AsyncIterator[CoachService]:
+    bot, service, task = await start_bot(tmp_path, kb_dir)
+    yield service
+    await bot.close()
+    await asyncio.wait_for(task, 10)
+    await service.close()
+
+
+def done(interaction_id: str, kinds: set[str] | None = None) -> Any:
+    """A followup arrived (or, by default, an immediate reply: a callback that is a message)."""
+
+    def check(posted: list[Posted]) -> bool:
+        for p in posted:
+            if p.interaction != interaction_id:
+                continue
+            if kinds is None and (p.kind == "followup" or (p.kind == "callback" and p.body["type"] == 4)):
+                return True
+            if kinds is not None and p.kind in kinds:
+                return True
+        return False
+
+    return check
+
+
+async def run(
+    fake: FakeDiscord, user_id: int, name: str, options: list[dict[str, Any]] | None = None, **kwargs: Any
+) -> list[Posted]:
+    interaction_id = await fake.command(user_id, name, options, **kwargs)
+    await fake.wait_for(done(interaction_id))
+    await asyncio.sleep(0.2)
+    return fake.for_interaction(interaction_id)
+
+
+async def test_commands_sync_and_identify_without_privileged_intents(
+    coach: CoachService, discord_fake: FakeDiscord
+) -> None:
+    names = {c["name"] for c in discord_fake.commands}
+    assert names == {"ask", "plan", "profile", "forget", "help", "reload", "kb-stats"}
+    assert not discord_fake.identify["intents"] & (1 << 15)  # no Message Content intent needed
+
+
+async def test_ask_defers_then_answers_by_followup(coach: CoachService, discord_fake: FakeDiscord) -> None:
+    posted = await run(
+        discord_fake, ALICE, "ask", [{"name": "question", "type": 3, "value": "What is prompt engineering?"}]
+    )
+    callback, followup = posted[0], posted[1]
+    assert callback.kind == "callback" and callback.body["type"] == 5  # deferred, "thinking"
+    assert not (callback.body.get("data") or {}).get("flags", 0) & 64  # general questions are public
+    assert followup.body["content"].startswith("Prompt engineering")
+    assert followup.body["allowed_mentions"] == {"parse": []}
+    buttons = followup.body["components"][0]["components"]
+    assert [b["custom_id"].split(":")[-1] for b in buttons] == ["up", "down"]
+    assert all(len(p.body.get("content") or "") <= 2000 for p in posted)
+
+
+def user_ref(user_id: int) -> UserRef:
+    return UserRef(platform="discord", user_id=str(user_id))
+
+
+async def test_plan_is_ephemeral_in_servers_with_an_embed_field_per_week(
+    coach: CoachService, discord_fake: FakeDiscord
+) -> None:
+    await coach.update_profile(
+        user_ref(ALICE),
+        current_role="data-entry-clerk",
+        target_role="ai-governance-specialist",
+        hours_per_week=2,
+    )
+    posted = await run(discord_fake, ALICE, "plan")
+    callback = posted[0]
+    assert callback.body["type"] == 5 and callback.body["data"]["flags"] & 64  # ephemeral, thinking
+    followups = [p for p in posted if p.kind == "followup"]
+    embeds = [e for p in followups for e in p.body.get("embeds", [])]
+    fields = [f for e in embeds for f in e["fields"]]
+    plan = (await coach.full_plan(user_ref(ALICE))).plan
+    assert plan is not None
+    assert [f["name"] for f in fields if f["name"].startswith("Week")] == [
+        f"Week {w.week} ({w.hours:g} h)" for w in plan.weeks
+    ]
+    assert fields[-1]["name"] == "Sources"
+    assert all(p.body["flags"] & 64 for p in followups)
+    assert all(len(p.body.get("content") or "") <= 2000 for p in followups)
+
+
+async def test_plan_in_a_dm_is_not_ephemeral(coach: CoachService, discord_fake: FakeDiscord) -> None:
+    await coach.update_profile(user_ref(BOB), current_role="paralegal", hours_per_week=3)
+    posted = await run(discord_fake, BOB, "plan", dm=True)
+    assert not (posted[0].body.get("data") or {}).get("flags", 0) & 64
+
+
+async def test_profile_set_view_and_autocomplete(coach: CoachService, discord_fake: FakeDiscord) -> None:
+    options = [{"name": "role", "type": 3, "value": "paralegal"}, {"name": "hours", "type": 10, "value": 4}]
+    posted = await run(discord_fake, ALICE, "profile", options)
+    text = posted[-1].body["content"]
+    assert "**Current role:** Paralegal" in text and "**Hours a week:** 4" in text
+    assert posted[-1].body["flags"] & 64
+    # Autocomplete over role ids: interaction type 4 with the focused option.
+    interaction_id = await discord_fake.command(
+        ALICE, "profile", [{"name": "target", "type": 3, "value": "gov", "focused": True}], kind=4
+    )
+    await discord_fake.wait_for(done(interaction_id, {"callback"}))
+    choices = discord_fake.for_interaction(interaction_id)[0].body["data"]["choices"]
+    assert choices == [{"name": "AI governance specialist", "value": "ai-governance-specialist"}]
+
+
+async def test_unknown_role_gets_a_friendly_ephemeral_error(
+    coach: CoachService, discord_fake: FakeDiscord
+) -> None:
+    posted = await run(discord_fake, ALICE, "profile", [{"name": "role", "type": 3, "value": "astronaut"}])
+    assert "I don't know the role 'astronaut'" in posted[-1].body["content"]
+    assert posted[-1].body["flags"] & 64
+
+
+async def test_forget_with_a_confirmation_button(coach: CoachService, discord_fake: FakeDiscord) -> None:
+    await coach.ask(user_ref(ALICE), "I'm a paralegal")
+    interaction_id = await discord_fake.command(ALICE, "forget")
+    await discord_fake.wait_for(done(interaction_id, {"callback"}))
+    callback = discord_fake.for_interaction(interaction_id)[0]
+    assert callback.body["type"] == 4 and callback.body["data"]["flags"] & 64
+    click = await discord_fake.click(ALICE, "coach:forget:yes", discord_fake.originals[interaction_id])
+    await discord_fake.wait_for(done(click, {"callback"}))
+    update = discord_fake.for_interaction(click)[0]
+    assert update.body["type"] == 7 and update.body["data"]["content"].startswith("Done")
+    assert await coach.store.rows_of(user_ref(ALICE)) == 0
+
+
+async def test_help(coach: CoachService, discord_fake: FakeDiscord) -> None:
+    interaction_id = await discord_fake.command(ALICE, "help")
+    await discord_fake.wait_for(done(interaction_id, {"callback"}))
+    assert "/plan" in discord_fake.for_interaction(interaction_id)[0].body["data"]["content"]
+
+
+async def test_admin_commands_are_gated(coach: CoachService, discord_fake: FakeDiscord) -> None:
+    refused = (await run(discord_fake, ALICE, "reload"))[-1].body["data"]
+    assert "only server managers" in refused["content"] and refused["flags"] & 64
+    for kwargs in ({"roles": [ADMIN_ROLE]}, {"roles": [MANAGER_ROLE]}):
+        posted = await run(discord_fake, BOB, "reload", **kwargs)
+        assert posted[-1].body["content"].startswith("Reloaded: 0 added, 0 updated, 0 removed, 7 unchanged")
+    posted = await run(discord_fake, ADMIN_USER, "kb-stats")
+    assert "Documents: 7" in posted[-1].body["content"]
+
+
+async def test_reload_reports_validation_errors(
+    coach: CoachService, discord_fake: FakeDiscord, kb_dir: Path
+) -> None:
+    (kb_dir / "roles/paralegal.md").write_text("---\nid: paralegal\n---\n")
+    posted = await run(discord_fake, ADMIN_USER, "reload")
+    assert (
+        "Reload refused" in posted[-1].body["content"]
+        and "knowledge/roles/paralegal.md: type" in posted[-1].body["content"]
+    )
+
+
+async def test_mentions_and_dms_get_answers_without_pings(
+    coach: CoachService, discord_fake: FakeDiscord
+) -> None:
+    await discord_fake.say(ALICE, "<@9000> what is prompt engineering? @everyone", mention=True)
+    posted = await discord_fake.wait_for(lambda ps: any(p.kind == "channel" for p in ps))
+    reply = [p for p in posted if p.kind == "channel"][-1]
+    assert reply.body["content"].startswith("Prompt engineering")
+    assert reply.body["allowed_mentions"]["parse"] == []
+    assert reply.body["message_reference"]["message_id"]
+    # Not mentioned: silence.
+    before = len(discord_fake.posted)
+    await discord_fake.say(BOB, "what is prompt engineering?")
+    await asyncio.sleep(1)
+    assert len(discord_fake.posted) == before
+    # A reply to the bot continues the conversation; a DM is answered too.
+    await discord_fake.say(BOB, "and AI fluency?", reply_to=reply.message_id)
+    await discord_fake.wait_for(lambda ps: len([p for p in ps if p.kind == "channel"]) >= 2)
+    await discord_fake.say(BOB, "what is AI fluency?", dm=True)
+    posted = await discord_fake.wait_for(
+        lambda ps: any(p.kind == "channel" and p.channel_id == str(BOB + 1) for p in ps)
+    )
+
+
+async def test_long_answers_to_mentions_open_a_thread(coach: CoachService, discord_fake: FakeDiscord) -> None:
+    await coach.update_profile(
+        user_ref(ALICE),
+        current_role="data-entry-clerk",
+        target_role="ai-governance-specialist",
+        hours_per_week=1,
+    )
+    await discord_fake.say(ALICE, "<@9000> show me the full plan", mention=True)
+    posted = await discord_fake.wait_for(
+        lambda ps: len([p for p in ps if p.kind == "channel"]) >= 2, timeout=20
+    )
+    assert any(p.kind == "thread" for p in posted)
+    assert all(len(p.body.get("content") or "") <= 2000 for p in posted)
+
+
+async def test_feedback_buttons_work_after_a_restart(
+    tmp_path: Path, kb_dir: Path, discord_fake: FakeDiscord
+) -> None:
+    bot, service, task = await start_bot(tmp_path, kb_dir)
+    posted = await run(
+        discord_fake, ALICE, "ask", [{"name": "question", "type": 3, "value": "What is prompt engineering?"}]
+    )
+    custom_id = posted[-1].body["components"][0]["components"][0]["custom_id"]
+    message_id = posted[-1].message_id
+    await bot.close()
+    await asyncio.wait_for(task, 10)
+    await service.close()
+    bot, service, task = await start_bot(tmp_path, kb_dir)  # a new process would do the same
+    try:
+        click = await discord_fake.click(ALICE, custom_id, message_id)
+        await discord_fake.wait_for(done(click, {"callback"}))
+        assert "Thanks for the feedback" in discord_fake.for_interaction(click)[0].body["data"]["content"]
+        answer_id = int(custom_id.split(":")[2])
+        other = await discord_fake.click(BOB, custom_id, message_id)
+        await discord_fake.wait_for(done(other, {"callback"}))
+        assert "Only the person who asked" in discord_fake.for_interaction(other)[0].body["data"]["content"]
+        assert answer_id > 0
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+        await service.close()
+
+
+async def test_rate_limit_is_a_friendly_ephemeral_message(
+    tmp_path: Path, kb_dir: Path, discord_fake: FakeDiscord
+) -> None:
+    bot, service, task = await start_bot(tmp_path, kb_dir, COACH_RATE_LIMIT_PER_MINUTE=1)
+    try:
+        question = [{"name": "question", "type": 3, "value": "What is prompt engineering?"}]
+        await run(discord_fake, ALICE, "ask", question)
+        posted = await run(discord_fake, ALICE, "ask", question)
+        assert "faster than I can think" in posted[-1].body["content"] and posted[-1].body["flags"] & 64
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+        await service.close()
+
+
+async def test_unexpected_errors_are_logged_and_the_bot_keeps_running(
+    coach: CoachService, discord_fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    original = coach.ask
+    monkeypatch.setattr(coach, "ask", broken)
+    question = [{"name": "question", "type": 3, "value": "What is prompt engineering?"}]
+    posted = await run(discord_fake, ALICE, "ask", question)
+    assert (
+        posted[-1].body["content"] == "Sorry, something went wrong on my side. Please try again in a moment."
+    )
+    monkeypatch.setattr(coach, "ask", original)  # undo() would also undo the fake's URLs
+    posted = await run(discord_fake, ALICE, "ask", question)
+    assert posted[-1].body["content"].startswith("Prompt engineering")
+
+
+async def test_every_interaction_is_acknowledged_once_within_3_seconds(
+    coach: CoachService, discord_fake: FakeDiscord
+) -> None:
+    question = [{"name": "question", "type": 3, "value": "I'm a paralegal with 3 hours a week"}]
+    ids = [await discord_fake.command(ALICE + i, "ask", question) for i in range(5)]
+    for interaction_id in ids:
+        await discord_fake.wait_for(done(interaction_id))
+    callbacks = [p for p in discord_fake.posted if p.kind == "callback"]
+    assert sorted(p.interaction for p in callbacks) == sorted(ids)  # one each; a second would be refused
