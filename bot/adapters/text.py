@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import deque
 
@@ -78,3 +80,43 @@ class RateLimiter:
         if not events or len(events) < self.limit:
             return 0.0
         return max(0.0, self.window - (now - events[0]))
+
+
+class ThrottledStream:
+    """Text arriving piece by piece, shown at most once per `interval` seconds.
+
+    Subclasses say how to show it (`_show`) on their platform. The first showing waits one
+    interval, so an answer that arrives quickly goes out once, whole.
+    """
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self.buffer = ""
+        self.last_edit = 0.0
+        self.task: asyncio.Task[None] | None = None
+        self.wakeup = asyncio.Event()
+
+    def feed(self, piece: str) -> None:
+        self.buffer += piece
+        self.wakeup.set()
+        if self.task is None:
+            self.last_edit = time.monotonic()
+            self.task = asyncio.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        while True:
+            await self.wakeup.wait()
+            self.wakeup.clear()
+            wait = self.interval - (time.monotonic() - self.last_edit)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._show(self.buffer)
+
+    async def _show(self, text: str) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task

@@ -314,3 +314,38 @@ async def test_every_interaction_is_acknowledged_once_within_3_seconds(
         await discord_fake.wait_for(done(interaction_id))
     callbacks = [p for p in discord_fake.posted if p.kind == "callback"]
     assert sorted(p.interaction for p in callbacks) == sorted(ids)  # one each; a second would be refused
+
+
+async def test_streaming_with_a_model_edits_at_most_once_a_second(
+    tmp_path: Path, kb_dir: Path, discord_fake: FakeDiscord, fake_openai: Any
+) -> None:
+    fake_openai.reset()
+    text = "Prompt engineering is writing clear instructions for models. " * 12
+    fake_openai.script.append({"content": text, "token_delay": 0.05})
+    bot, service, task = await start_bot(
+        tmp_path,
+        kb_dir,
+        OPENAI_API_KEY="sk-discord-test",
+        OPENAI_BASE_URL=fake_openai.base_url,
+        COACH_LLM_TIMEOUT=60,
+    )
+    try:
+        interaction_id = await discord_fake.command(
+            ALICE, "ask", [{"name": "question", "type": 3, "value": "What is prompt engineering?"}]
+        )
+        await discord_fake.wait_for(
+            lambda ps: any(
+                p.interaction == interaction_id and p.kind == "edit" and p.body.get("components") for p in ps
+            ),
+            timeout=30,
+        )
+        posted = discord_fake.for_interaction(interaction_id)
+        edits = [p for p in posted if p.kind == "edit"]
+        assert [p.kind for p in posted][:2] == ["callback", "followup"]
+        assert len(edits) >= 2
+        assert edits[-1].body["content"].strip() == text.strip()
+        assert edits[-1].body["components"][0]["components"][0]["custom_id"].startswith("coach:fb:")
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+        await service.close()

@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.adapters.discord.render import NO_PINGS, plan_embeds, text_pieces, without_plan_weeks
 from bot.adapters.discord.views import FeedbackButton, ForgetView, discord_user, feedback_view
-from bot.adapters.text import RateLimiter
+from bot.adapters.text import RateLimiter, ThrottledStream
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.models import Answer
 from bot.core.service import CoachService
@@ -323,50 +323,28 @@ class AdminCog(commands.Cog):
         )
 
 
-class DiscordStream:
+class DiscordStream(ThrottledStream):
     """A followup message edited as the model writes, at most once a second."""
 
     def __init__(self, interaction: discord.Interaction) -> None:
+        super().__init__(EDIT_INTERVAL)
         self.interaction = interaction
-        self.buffer = ""
         self.message: discord.WebhookMessage | None = None
         self.shown = ""
-        self.last = 0.0
-        self.task: asyncio.Task[None] | None = None
-        self.wakeup = asyncio.Event()
-
-    def feed(self, piece: str) -> None:
-        self.buffer += piece
-        self.wakeup.set()
-        if self.task is None:
-            self.last = time.monotonic()
-            self.task = asyncio.create_task(self._pump())
-
-    async def _pump(self) -> None:
-        while True:
-            await self.wakeup.wait()
-            self.wakeup.clear()
-            wait = EDIT_INTERVAL - (time.monotonic() - self.last)
-            if wait > 0:
-                await asyncio.sleep(wait)
-            await self._show(self.buffer[:1900] + ("…" if len(self.buffer) > 1900 else ""))
 
     async def _show(self, text: str, view: discord.ui.View | None = None) -> None:
-        text = text.strip() or "…"
+        text = (text[:1900] + ("…" if len(text) > 1900 else "")).strip() or "…"
         if text == self.shown and view is None:
             return
         if self.message is None:
             self.message = await self.interaction.followup.send(text, wait=True, allowed_mentions=NO_PINGS)
         else:
             await self.message.edit(content=text, view=view)
-        self.shown, self.last = text, time.monotonic()
+        self.shown, self.last_edit = text, time.monotonic()
 
     async def finish(self, answer: Answer) -> bool:
         """The final text in place when it fits one message; False to deliver it normally."""
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await self.stop()
         if self.message is None or len(answer.answer) > 1900 or answer.plan is not None:
             if self.message is not None:
                 await self.message.delete()

@@ -29,7 +29,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram.render import TELEGRAM_LIMIT, html_pieces, to_html
-from bot.adapters.text import RateLimiter
+from bot.adapters.text import RateLimiter, ThrottledStream
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.models import Answer, UserRef
 from bot.core.service import CoachService
@@ -495,37 +495,16 @@ def seconds(value: Any) -> float:
     return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
 
 
-class StreamedReply:
+class StreamedReply(ThrottledStream):
     """One growing answer: a first message, edited at most once a second, never with the same
     text, rolling over to a new message before Telegram's limit, honouring retry_after."""
 
     def __init__(self, reply_to: Message, interval: float = EDIT_INTERVAL) -> None:
+        super().__init__(interval)
         self.reply_to = reply_to
-        self.interval = interval
         self.messages: list[Message] = []
         self.shown = ""  # what the last message displays now
-        self.buffer = ""
         self.offset = 0  # where the last message's text starts in the buffer
-        self.last_edit = 0.0
-        self.task: asyncio.Task[None] | None = None
-        self.wakeup = asyncio.Event()
-
-    def feed(self, piece: str) -> None:
-        self.buffer += piece
-        self.wakeup.set()
-        if self.task is None:
-            # The first message waits one interval: a quick answer then goes out once, whole.
-            self.last_edit = time.monotonic()
-            self.task = asyncio.create_task(self._pump())
-
-    async def _pump(self) -> None:
-        while True:
-            await self.wakeup.wait()
-            self.wakeup.clear()
-            wait = self.interval - (time.monotonic() - self.last_edit)
-            if wait > 0:
-                await asyncio.sleep(wait)
-            await self._show(self.buffer)
 
     async def _show(
         self, text: str, links: dict[str, str] | None = None, markup: InlineKeyboardMarkup | None = None,
@@ -576,10 +555,7 @@ class StreamedReply:
 
     async def finish(self, text: str, links: dict[str, str], markup: InlineKeyboardMarkup | None) -> bool:
         """Show the final text, rendered, with the buttons. False when nothing was streamed."""
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await self.stop()
         if not self.messages:
             return False
         await self._show(text, links, markup, final=True)
