@@ -353,3 +353,22 @@ async def test_webhook_mode_with_secret(tmp_path: Path, kb_dir: Path, telegram: 
     finally:
         await stop_telegram(app)
         await service.close()
+
+
+async def test_help(bot: CoachService, telegram: FakeTelegram) -> None:
+    [text] = await reply_to(telegram, ALICE, "/help")
+    assert "/plan" in text and "/forget" in text
+
+
+async def test_refused_html_is_sent_again_as_plain_text(
+    bot: CoachService, telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.adapters.telegram.render as render
+
+    monkeypatch.setattr(
+        render, "to_html", lambda text, links=None: "<b>" + text
+    )  # unbalanced: Telegram refuses it
+    [answer] = await reply_to(telegram, ALICE, "what is prompt engineering?")
+    assert answer.startswith("Prompt engineering") and telegram.sent[-1].parse_mode is None
+    refused = [p for m, p in telegram.calls if m == "sendMessage" and p.get("parse_mode") == "HTML"]
+    assert refused  # the HTML attempt came first
