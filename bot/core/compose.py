@@ -104,7 +104,7 @@ def week_lines(kb: KnowledgeBase, plan: Plan, weeks: int | None = None, urls: bo
         for item in week.items:
             title = kb.skills[item.skill].title if item.skill in kb.skills else item.skill
             where = f" ({item.resource.url})" if urls else ""
-            items.append(f"{title}: {item.activity}{where}, {hours_text(item.hours)}")
+            items.append(f"{title}: {item.activity.rstrip('.')}{where}, {hours_text(item.hours)}")
         lines.append(f"Week {week.week} ({hours_text(week.hours)}): " + "; ".join(items))
     return lines
 

@@ -169,12 +169,14 @@ def build_plan(
                 if left < STEP:
                     close_week()
                 take = min(remaining, left)
+                # The same activity carried over from last week says so.
+                label = f"{activity} (continued)" if remaining < hours else activity
                 last = items[-1] if items else None
-                if last and last.skill == need.skill and last.activity == activity:
+                if last and last.skill == need.skill and last.activity == label:
                     last.hours += take
                 else:
                     items.append(
-                        PlanItem(skill=need.skill, activity=activity, hours=take, resource=ref(resource))
+                        PlanItem(skill=need.skill, activity=label, hours=take, resource=ref(resource))
                     )
                 remaining -= take
                 left -= take
