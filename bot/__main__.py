@@ -328,6 +328,30 @@ async def _chat_command(service: CoachService, user: UserRef, text: str) -> str 
     return None
 
 
+@app.command("health")
+@cli_errors
+def health(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Check the index, the database and the model (when configured); exit 1 if any is down."""
+    container = build_container()
+
+    async def check() -> dict[str, dict[str, Any]]:
+        service = container.service()
+        try:
+            await service.store.start()
+            return await service.health()
+        finally:
+            await service.close()
+
+    checks = asyncio.run(check())
+    if as_json:
+        print_json(checks)
+    else:
+        for name, result in checks.items():
+            typer.echo(f"{name}: {'ok' if result['ok'] else 'FAIL'} ({result['detail']})")
+    if not all(result["ok"] for result in checks.values()):
+        raise typer.Exit(1)
+
+
 class Platform(StrEnum):
     all = "all"
     telegram = "telegram"

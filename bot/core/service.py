@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core import compose
 from bot.core.embeddings import Embedder
+from bot.core.errors import CoachError
 from bot.core.knowledge.index import ReloadReport
 from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.knowledge.service import KnowledgeService
@@ -502,6 +503,38 @@ class CoachService:
         report = await self.knowledge.reload()
         await self.engine()
         return report
+
+    async def health(self) -> dict[str, dict[str, Any]]:
+        """Each dependency, checked for real: the index, the database, and the model if set."""
+        checks: dict[str, dict[str, Any]] = {}
+        try:
+            stats = await self.knowledge.stats()
+            documents = sum(stats.get("documents", {}).values())
+            checks["index"] = {
+                "ok": documents > 0,
+                "detail": f"{documents} documents, {stats.get('chunks', 0)} chunks, {stats.get('backend')}",
+            }
+        except CoachError as error:
+            checks["index"] = {"ok": False, "detail": error.message}
+        try:
+            users = (await self.store.counts())["users"]
+            plural = "s" if users != 1 else ""
+            checks["database"] = {
+                "ok": True,
+                "detail": f"{self.store.engine.dialect.name}, {users} user{plural}",
+            }
+        except Exception as error:  # any driver error means the same thing here: not reachable
+            checks["database"] = {"ok": False, "detail": f"unreachable ({type(error).__name__})"}
+        if self.answerer is None:
+            checks["model"] = {"ok": True, "detail": "not configured: offline answers"}
+        else:
+            try:
+                async with asyncio.timeout(10):
+                    await self.answerer.ping()
+                checks["model"] = {"ok": True, "detail": self.answerer.model.model_name}
+            except Exception as error:
+                checks["model"] = {"ok": False, "detail": f"unreachable ({type(error).__name__})"}
+        return checks
 
     async def stats(self) -> dict[str, Any]:
         index = await self.knowledge.stats()

@@ -127,3 +127,31 @@ def test_ask_json_reports_llm_mode_and_falls_back(env: dict[str, str], fake_open
     fallback = json.loads(run_cli("ask", "I'm a paralegal with 4 hours a week", "--json", env=env).stdout)
     assert fallback["mode"] == "offline" and fallback["plan"] is not None
     assert "test-key-123456" not in result.stderr
+
+
+def test_health_reports_each_dependency(env: dict[str, str], fake_openai: FakeOpenAI) -> None:
+    from tests.fakes.openai_server import free_port
+
+    assert run_cli("kb", "reload", env=env).returncode == 0
+    ok = run_cli("health", "--json", env=env)
+    assert ok.returncode == 0, ok.stderr
+    checks = json.loads(ok.stdout)
+    assert checks["index"]["ok"] and checks["index"]["detail"].startswith("7 documents")
+    assert checks["database"]["ok"] and checks["database"]["detail"].startswith("sqlite")
+    assert checks["model"] == {"ok": True, "detail": "not configured: offline answers"}
+
+    with_model = run_cli(
+        "health", env={**env, "OPENAI_API_KEY": "k-123456789", "COACH_LLM_MODEL": "fake-model"}
+    )
+    assert with_model.returncode == 0 and "model: ok (fake-model)" in with_model.stdout
+
+    dead_model = {
+        **env,
+        "OPENAI_API_KEY": "k-123456789",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+    }
+    down = run_cli("health", env=dead_model)
+    assert down.returncode == 1 and "model: FAIL" in down.stdout and "index: ok" in down.stdout
+
+    no_chroma = run_cli("health", env={**env, "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(free_port())})
+    assert no_chroma.returncode == 1 and "index: FAIL (the knowledge base is unavailable" in no_chroma.stdout

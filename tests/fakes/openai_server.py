@@ -69,6 +69,14 @@ class FakeOpenAI:
             }
         )
 
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "object": "list",
+                "data": [{"id": "fake-model", "object": "model", "created": 0, "owned_by": "test"}],
+            }
+        )
+
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.chat_requests.append(body)
@@ -136,6 +144,7 @@ class FakeOpenAI:
         application = web.Application()
         application.router.add_post("/v1/embeddings", self._embeddings)
         application.router.add_post("/v1/chat/completions", self._chat)
+        application.router.add_get("/v1/models", self._models)
         return application
 
     def start(self) -> None:

@@ -55,6 +55,10 @@ class LLMAnswerer:
         )
         self.agent = create_agent(self.model, core_tools(), system_prompt=prompts.system)
 
+    async def ping(self) -> None:
+        """Ask the server for its models: reachable and the key accepted, at no token cost."""
+        await self.model.root_async_client.models.list()
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
