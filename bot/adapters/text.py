@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections import deque
+from typing import Any
 
 
 def split_text(text: str, limit: int) -> list[str]:
@@ -51,6 +52,16 @@ def _split_long(block: str, limit: int) -> list[str]:
     if current:
         parts.append(current)
     return parts
+
+
+def stats_line(stats: dict[str, Any]) -> str:
+    """Index and usage figures in one line, for admins on any platform."""
+    docs = stats.get("documents", {})
+    kinds = ", ".join(f"{n} {k}s" for k, n in docs.items())
+    return (
+        f"Documents: {sum(docs.values())} ({kinds}); chunks: {stats.get('chunks', 0)}; "
+        f"users: {stats.get('users', 0)}; answers today: {stats.get('answers_today', 0)}."
+    )
 
 
 class RateLimiter:

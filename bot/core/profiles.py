@@ -73,6 +73,7 @@ class Turn:
     text: str
     intent: str | None
     query: str | None
+    feedback: int | None = None
 
 
 class ProfileStore:
@@ -103,10 +104,11 @@ class ProfileStore:
             row = await session.get(UserRow, user.key)
             return _profile(row)
 
-    async def get_pending(self, user: UserRef) -> dict[str, Any] | None:
+    async def get_profile_and_pending(self, user: UserRef) -> tuple[Profile, dict[str, Any] | None]:
+        """The profile and any "did you mean ...?" awaiting an answer, in one read."""
         async with self._sessions() as session:
             row = await session.get(UserRow, user.key)
-            return dict(row.pending) if row and row.pending else None
+            return _profile(row), (dict(row.pending) if row and row.pending else None)
 
     async def save_profile(
         self, user: UserRef, profile: Profile, pending: dict[str, Any] | None = None
@@ -165,7 +167,7 @@ class ProfileStore:
                     .limit(limit)
                 )
             ).scalars()
-            turns = [Turn(r.id, r.role, r.text, r.intent, r.query) for r in rows]
+            turns = [Turn(r.id, r.role, r.text, r.intent, r.query, r.feedback) for r in rows]
         return list(reversed(turns))
 
     async def set_feedback(self, user: UserRef, answer_id: int, value: int) -> bool:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core import compose
 from bot.core.embeddings import Embedder
-from bot.core.errors import CoachError
+from bot.core.errors import CoachError, InvalidInput
 from bot.core.knowledge.index import ReloadReport
 from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.knowledge.service import KnowledgeService
@@ -110,7 +110,8 @@ class CoachService:
         await self.store.close()
 
     async def engine(self) -> Engine:
-        kb = await asyncio.to_thread(lambda: self.knowledge.kb)
+        # Reading the files happens once per version; after that no thread hop per question.
+        kb = self.knowledge.loaded or await asyncio.to_thread(lambda: self.knowledge.kb)
         if self._engine is not None and self._engine.kb is kb:
             return self._engine
         async with self._engine_lock:
@@ -155,8 +156,7 @@ class CoachService:
             )
         async with self._lock_for(user):
             engine = await self.engine()
-            profile = await self.store.get_profile(user)
-            pending = await self.store.get_pending(user)
+            profile, pending = await self.store.get_profile_and_pending(user)
             history = await self.store.recent_turns(user, 6)
             # With a model, the offline answer is composed only if the model fails.
             model = self.answerer is not None
@@ -255,7 +255,7 @@ class CoachService:
 
         if pending and YES.match(lowered) and pending.get("role") in kb.roles:
             field = "current_role" if pending.get("kind") == "current" else "target_role"
-            reading.__setattr__(field, pending["role"])
+            setattr(reading, field, pending["role"])
         new_profile = self._merge(kb, profile, reading, hours, notes)
 
         if pending and NO.match(lowered) and not reading.states_profile:
@@ -448,8 +448,6 @@ class CoachService:
 
     async def update_profile(self, user: UserRef, **changes: Any) -> Profile:
         """Set fields directly (the /profile commands). Unknown role ids are refused."""
-        from bot.core.errors import InvalidInput
-
         engine = await self.engine()
         async with self._lock_for(user):
             profile = await self.store.get_profile(user)

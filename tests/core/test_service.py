@@ -168,3 +168,15 @@ async def test_many_concurrent_writers_lose_nothing(service: CoachService) -> No
     )
     assert len(set(ids)) == 300
     assert (await service.store.counts())["users"] == 300
+
+
+async def test_a_second_reload_while_one_runs_is_refused(service: CoachService) -> None:
+    from bot.core.errors import ReloadInProgress
+    from bot.core.knowledge.index import ReloadReport
+
+    results = await asyncio.gather(
+        service.reload_knowledge(), service.reload_knowledge(), return_exceptions=True
+    )
+    assert sorted(type(r).__name__ for r in results) == sorted(
+        [ReloadReport.__name__, ReloadInProgress.__name__]
+    )

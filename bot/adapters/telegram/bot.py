@@ -29,7 +29,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram.render import TELEGRAM_LIMIT, html_pieces, to_html
-from bot.adapters.text import RateLimiter, ThrottledStream
+from bot.adapters.text import RateLimiter, ThrottledStream, stats_line
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.models import Answer, UserRef
 from bot.core.service import CoachService
@@ -74,7 +74,6 @@ class TelegramCoach:
         self.settings = settings
         self.admins = set(settings.telegram_admin_ids)
         self.limiter = RateLimiter(rate_per_minute, 60.0)
-        self.reload_lock = asyncio.Lock()
 
     # -- building -----------------------------------------------------------------------
 
@@ -277,26 +276,19 @@ class TelegramCoach:
         if not self.is_admin(update):
             await message.reply_text("Sorry, only the bot's admins can reload the knowledge base.")
             return
-        if self.reload_lock.locked():
-            await message.reply_text("A reload is already running; I'll report when it's done.")
+        await message.reply_text("Reloading the knowledge base…")
+        try:
+            report = await self.service.reload_knowledge()
+        except KnowledgeValidationError as error:
+            lines = [f"• {p}" for p in error.problems[:30]]
+            more = f"\n…and {len(error.problems) - 30} more" if len(error.problems) > 30 else ""
+            await self.send(message, f"Reload refused: {error.message}. The old index keeps serving.\n\n"
+                            + "\n".join(lines) + more)  # fmt: skip
             return
-        async with self.reload_lock:
-            await message.reply_text("Reloading the knowledge base…")
-            try:
-                report = await self.service.reload_knowledge()
-            except KnowledgeValidationError as error:
-                lines = [f"• {p}" for p in error.problems[:30]]
-                more = f"\n…and {len(error.problems) - 30} more" if len(error.problems) > 30 else ""
-                await self.send(message, f"Reload refused: {error.message}. The old index keeps serving.\n\n"
-                                + "\n".join(lines) + more)  # fmt: skip
-                return
-            except CoachError as error:
-                await message.reply_text(f"Reload failed: {error.message}")
-                return
-        await message.reply_text(
-            f"Reloaded: {report.added} added, {report.updated} updated, {report.removed} removed, "
-            f"{report.unchanged} unchanged ({report.chunks} chunks, {report.seconds:.1f} s)."
-        )
+        except CoachError as error:  # another reload running, or the index unreachable
+            await message.reply_text(f"Reload not done: {error.message}")
+            return
+        await message.reply_text(f"Reloaded: {report.summary()}.")
 
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -304,13 +296,7 @@ class TelegramCoach:
         if not self.is_admin(update):
             await message.reply_text("Sorry, only the bot's admins can see the statistics.")
             return
-        stats = await self.service.stats()
-        docs = stats.get("documents", {})
-        await message.reply_text(
-            f"Documents: {sum(docs.values())} ({', '.join(f'{n} {k}s' for k, n in docs.items())})\n"
-            f"Chunks: {stats.get('chunks', 0)}\nUsers: {stats.get('users', 0)}\n"
-            f"Answers today: {stats.get('answers_today', 0)}"
-        )
+        await message.reply_text(stats_line(await self.service.stats()))
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bot.core.errors import IndexNotBuilt
+from bot.core.errors import IndexNotBuilt, ReloadInProgress
 from bot.core.knowledge.index import ChromaIndex, Progress, ReloadReport
 from bot.core.knowledge.loader import KnowledgeBase, load_knowledge
 from bot.core.retrieval import Retriever, SearchResult
@@ -30,6 +30,11 @@ class KnowledgeService:
         return load_knowledge(self.knowledge_dir)
 
     @property
+    def loaded(self) -> KnowledgeBase | None:
+        """The knowledge base if already loaded (never reads files)."""
+        return self._kb
+
+    @property
     def kb(self) -> KnowledgeBase:
         """The knowledge base that the published index was built from (loaded on first use)."""
         with self._kb_lock:
@@ -46,6 +51,9 @@ class KnowledgeService:
         return report
 
     async def reload(self, progress: Progress | None = None) -> ReloadReport:
+        """One reload at a time: a second request is refused, not queued behind the first."""
+        if self._reload_lock.locked():
+            raise ReloadInProgress("a knowledge reload is already running; try again when it finishes")
         async with self._reload_lock:
             return await asyncio.to_thread(self.reload_sync, progress)
 
