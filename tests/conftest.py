@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +11,10 @@ import pytest
 
 from bot.container import Container
 from bot.settings import Settings
+from tests.chroma import ChromaServer
 from tests.fakes.embedder import HashEmbedder
-from tests.fakes.openai_server import FakeOpenAI, free_port
+from tests.fakes.openai_server import FakeOpenAI
+from tests.postgres import PostgresServer, running_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_KB = Path(__file__).resolve().parent / "fixtures" / "knowledge"
@@ -78,33 +78,37 @@ def run_cli(*args: str, env: dict[str, str], stdin: str | None = None) -> subpro
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """A real Chroma server: `chroma run --path DIR --port P` on a free loopback port."""
-    chroma = Path(sys.executable).parent / "chroma"
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = (path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("chroma run exited: " + (path / "server.log").read_text()) from None
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("chroma run did not start in 60 s")
-    yield "127.0.0.1", port
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server"))
+    server.start()
+    yield server.host, server.port
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server on 127.0.0.1 for the whole session (required in CI)."""
+    with running_postgres(required=bool(os.environ.get("CI"))) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each storage test runs on SQLite and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        (tmp_path / "data").mkdir(exist_ok=True)
+        return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'coach.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return await server.create_database()
+
+
+@pytest.fixture
+async def db_service(tmp_path: Path, kb_dir: Path, database_url: str):  # type: ignore[no-untyped-def]
+    """CoachService as `service`, on each database in turn."""
+    settings = make_settings(tmp_path, kb_dir, COACH_DATABASE_URL=database_url)
+    coach = Container.build(settings, embedder=HashEmbedder()).service()
+    await coach.start()
+    yield coach
+    await coach.close()
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,9 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.core.models import Profile, UserRef
@@ -81,7 +83,11 @@ class ProfileStore:
 
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_pre_ping=True)
+        # A database that is down must fail a call within seconds, not hang an answer.
+        connect_args = {"timeout": 5, "command_timeout": 10} if "asyncpg" in url else {}
+        self.engine: AsyncEngine = create_async_engine(
+            url, echo=echo, pool_pre_ping=True, connect_args=connect_args
+        )
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -99,6 +105,29 @@ class ProfileStore:
     async def close(self) -> None:
         await self.engine.dispose()
 
+    async def ping(self) -> bool:
+        async with self.engine.connect() as connection:
+            return (await connection.scalar(select(1))) == 1
+
+    async def _user_row(self, session: AsyncSession, user: UserRef) -> UserRow:
+        """The user's row, created if missing. Insert-or-ignore: two processes meeting a new
+        user at once must not fail on the primary key."""
+        row = await session.get(UserRow, user.key)
+        if row is not None:
+            return row
+        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        stamp = now()
+        await session.execute(
+            insert(UserRow)
+            .values(
+                key=user.key, platform=user.platform, user_id=user.user_id, created_at=stamp, updated_at=stamp
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        row = await session.get(UserRow, user.key, populate_existing=True)
+        assert row is not None
+        return row
+
     async def get_profile(self, user: UserRef) -> Profile:
         async with self._sessions() as session:
             row = await session.get(UserRow, user.key)
@@ -114,10 +143,7 @@ class ProfileStore:
         self, user: UserRef, profile: Profile, pending: dict[str, Any] | None = None
     ) -> Profile:
         async with self._writing(), self._sessions.begin() as session:
-            row = await session.get(UserRow, user.key)
-            if row is None:
-                row = UserRow(key=user.key, platform=user.platform, user_id=user.user_id)
-                session.add(row)
+            row = await self._user_row(session, user)
             row.current_role = profile.current_role
             row.target_role = profile.target_role
             row.hours_per_week = profile.hours_per_week
@@ -125,6 +151,18 @@ class ProfileStore:
             row.pending = pending
             row.updated_at = now()
         return profile
+
+    async def patch_profile(
+        self, user: UserRef, changes: dict[str, Any], pending: dict[str, Any] | None = None
+    ) -> None:
+        """Apply only the fields given: a write queued while the stored profile could not be
+        read must not blank the facts it never saw."""
+        async with self._writing(), self._sessions.begin() as session:
+            row = await self._user_row(session, user)
+            for field, value in changes.items():
+                setattr(row, field, value)
+            row.pending = pending
+            row.updated_at = now()
 
     async def add_exchange(
         self,
@@ -137,9 +175,7 @@ class ProfileStore:
     ) -> int:
         """Store one question and its answer; returns the answer's id (for feedback)."""
         async with self._writing(), self._sessions.begin() as session:
-            if await session.get(UserRow, user.key) is None:
-                session.add(UserRow(key=user.key, platform=user.platform, user_id=user.user_id))
-                await session.flush()
+            await self._user_row(session, user)
             session.add(TurnRow(user_key=user.key, role="user", text=question, intent=intent, query=query))
             reply = TurnRow(user_key=user.key, role="assistant", text=answer, intent=intent, mode=mode)
             session.add(reply)

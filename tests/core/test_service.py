@@ -25,7 +25,8 @@ async def test_a_plan_from_one_message(service: CoachService) -> None:
     assert len(answer.answer) <= 1800
 
 
-async def test_profile_persists_and_follow_ups_change_it(service: CoachService) -> None:
+async def test_profile_persists_and_follow_ups_change_it(db_service: CoachService) -> None:
+    service = db_service  # on SQLite and on PostgreSQL
     await service.ask(ALICE, "I'm a paralegal, what should I learn?")
     answer = await service.ask(ALICE, "make it 3 hours a week")
     assert answer.intent == "plan"
@@ -117,7 +118,8 @@ async def test_follow_up_what_about_switches_the_goal(service: CoachService) -> 
     assert answer.target_roles[0] == "ai-governance-specialist"
 
 
-async def test_memory_is_kept_and_used_for_follow_up_queries(service: CoachService) -> None:
+async def test_memory_is_kept_and_used_for_follow_up_queries(db_service: CoachService) -> None:
+    service = db_service  # on SQLite and on PostgreSQL
     await service.ask(ALICE, "What is prompt engineering?")
     answer = await service.ask(ALICE, "how long does that take?")
     turns = await service.store.recent_turns(ALICE)
@@ -126,7 +128,8 @@ async def test_memory_is_kept_and_used_for_follow_up_queries(service: CoachServi
     assert answer.sources[0].id == "prompt-engineering"
 
 
-async def test_forget_deletes_every_row(service: CoachService) -> None:
+async def test_forget_deletes_every_row(db_service: CoachService) -> None:
+    service = db_service  # on SQLite and on PostgreSQL
     await service.ask(ALICE, "I'm a paralegal with 5 hours a week")
     await service.ask(BOB, "I'm a data entry clerk")
     assert await service.store.rows_of(ALICE) == 3
@@ -136,7 +139,8 @@ async def test_forget_deletes_every_row(service: CoachService) -> None:
     assert (await service.get_profile(BOB)).current_role == "data-entry-clerk"
 
 
-async def test_profile_updates_and_feedback(service: CoachService) -> None:
+async def test_profile_updates_and_feedback(db_service: CoachService) -> None:
+    service = db_service  # on SQLite and on PostgreSQL
     profile = await service.update_profile(ALICE, current_role="paralegal", hours_per_week=500)
     assert profile.hours_per_week == 40
     with pytest.raises(InvalidInput, match="astronaut"):
@@ -147,7 +151,8 @@ async def test_profile_updates_and_feedback(service: CoachService) -> None:
     assert not await service.record_feedback(BOB, answer.answer_id, 1)  # not Bob's answer
 
 
-async def test_stats_and_concurrent_users(service: CoachService) -> None:
+async def test_stats_and_concurrent_users(db_service: CoachService) -> None:
+    service = db_service  # on SQLite and on PostgreSQL
     users = [UserRef(platform="test", user_id=f"u{i}") for i in range(20)]
     answers = await asyncio.gather(*(service.ask(u, "I'm a paralegal with 2 hours a week") for u in users))
     assert all(a.profile.current_role == "paralegal" for a in answers)
