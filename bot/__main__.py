@@ -396,11 +396,19 @@ async def _run_bots(container: Container, platforms: list[str]) -> None:
         from bot.adapters.discord.bot import run_discord
 
         runs.append(run_discord(service, container.settings, stop))
+    http = None
+    if container.settings.http_port:
+        from bot.http import start_http
+
+        http = await start_http(service, container.settings.http_host, container.settings.http_port)
     typer.echo(f"coach: running {' and '.join(platforms)}; Ctrl-C stops.", err=True)
     try:
         await asyncio.gather(*runs)
     finally:
+        if http is not None:
+            await http.cleanup()
         await service.close()
+        typer.echo("coach: stopped.", err=True)
 
 
 def main() -> None:

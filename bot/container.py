@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.core.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder
 from bot.core.knowledge.index import ChromaIndex
+from bot.core.knowledge.locks import FileReloadLock, PostgresReloadLock, ReloadLock
 from bot.core.knowledge.service import KnowledgeService
 from bot.core.profiles import ProfileStore
 from bot.core.retrieval import Retriever
@@ -43,6 +44,13 @@ def build_answerer(settings: Settings) -> Any:
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout_seconds,
     )
+
+
+def build_reload_lock(settings: Settings) -> ReloadLock:
+    """Processes sharing PostgreSQL lock there (any machine); otherwise a file in the data folder."""
+    url = settings.resolved_database_url
+    local = FileReloadLock(settings.data_dir / "reload.lock")
+    return PostgresReloadLock(url, fallback=local) if url.startswith("postgresql") else local
 
 
 def chroma_client_factory(settings: Settings) -> tuple[Any, str]:
@@ -90,7 +98,13 @@ class Container:
         embedder = embedder or build_embedder(settings)
         factory, backend = chroma_client_factory(settings)
         index = ChromaIndex(factory, embedder, prefix=settings.chroma_collection_prefix, backend=backend)
-        knowledge = KnowledgeService(settings.knowledge_dir, index, Retriever(index))
+        knowledge = KnowledgeService(
+            settings.knowledge_dir,
+            index,
+            Retriever(index),
+            shared_lock=build_reload_lock(settings),
+            watch_seconds=settings.index_watch_seconds,
+        )
         return cls(settings=settings, embedder=embedder, index=index, knowledge=knowledge)
 
 

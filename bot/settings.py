@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     discord_shard_count: int | None = Field(None, ge=1, validation_alias=_env("DISCORD_SHARD_COUNT"))
 
     log_level: str = Field("WARNING", validation_alias=_env("COACH_LOG_LEVEL"))
+    # /healthz and /metrics: off unless a port is set; loopback unless told otherwise.
+    http_port: int | None = Field(None, ge=1, le=65535, validation_alias=_env("COACH_HTTP_PORT"))
+    http_host: str = Field("127.0.0.1", validation_alias=_env("COACH_HTTP_HOST"))
+    shutdown_grace_seconds: float = Field(
+        30.0, ge=0, le=600, validation_alias=_env("COACH_SHUTDOWN_GRACE_SECONDS")
+    )
+    index_watch_seconds: float = Field(2.0, gt=0, le=300, validation_alias=_env("COACH_INDEX_WATCH_SECONDS"))
 
     @field_validator(
         "telegram_admin_ids",

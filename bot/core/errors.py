@@ -63,3 +63,9 @@ class InvalidInput(CoachError):
     """Input refused before any work was done: empty, too long, unreadable."""
 
     kind = "invalid_input"
+
+
+class MemoryUnavailable(CoachError):
+    """The profile database cannot be reached (a PostgreSQL server that is down, say)."""
+
+    kind = "memory_unavailable"

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.core import compose
+from bot.core import compose, metrics
 from bot.core.embeddings import Embedder
 from bot.core.errors import CoachError, InvalidInput
 from bot.core.knowledge.index import ReloadReport
 from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.knowledge.service import KnowledgeService
+from bot.core.memory import ANSWERED_WITHOUT_MEMORY, Memory
 from bot.core.models import Answer, Citation, Plan, Profile, TargetSuggestion, UserRef
 from bot.core.planner import (
     DEFAULT_HOURS_PER_WEEK,
@@ -88,6 +91,7 @@ class CoachService:
     ) -> None:
         self.knowledge = knowledge
         self.store = store
+        self.memory = Memory(store)
         self.embedder = embedder
         self.max_message_chars = max_message_chars
         self.answerer = answerer
@@ -96,18 +100,55 @@ class CoachService:
         self._engine: Engine | None = None
         self._engine_lock = asyncio.Lock()
         self._user_locks: OrderedDict[str, asyncio.Lock] = OrderedDict()
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.store.start()
+        try:
+            await self.store.start()
+        except Exception as error:  # a database that is down must not keep the bots from answering
+            log.error("database unreachable at start (%s); answering without memory", type(error).__name__)
         await self.knowledge.ensure_index()
         await self.engine()
+        self.knowledge.watch()
 
     async def close(self) -> None:
+        await self.knowledge.stop_watching()
+        await self.memory.close()
         if self.answerer is not None:
             await self.answerer.aclose()
         await self.store.close()
+
+    @contextlib.asynccontextmanager
+    async def working(self) -> AsyncIterator[None]:
+        """Mark a message as in flight (adapters wrap reading, answering and replying)."""
+        self._in_flight += 1
+        self._idle.clear()
+        metrics.IN_FLIGHT.inc()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            metrics.IN_FLIGHT.dec()
+            if self._in_flight == 0:
+                self._idle.set()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait for the messages in flight to be answered; False if some were still running."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
+        except TimeoutError:
+            log.warning("shutdown: %d answers still in flight after %.0f s", self._in_flight, timeout)
+            return False
+        return True
 
     async def engine(self) -> Engine:
         # Reading the files happens once per version; after that no thread hop per question.
@@ -145,19 +186,38 @@ class CoachService:
         With a language model configured the agent writes the answer (its text arrives through
         `on_token` as it is written); on any failure of the model the offline answer is used.
         """
+        started = time.perf_counter()
+        async with self.working():
+            try:
+                answer = await self._ask(user, text, hours, on_token)
+            except CoachError as error:
+                metrics.ERRORS.labels(error.kind).inc()
+                raise
+            except Exception:
+                metrics.ERRORS.labels("internal").inc()
+                raise
+        metrics.ANSWERS.labels(user.platform, answer.mode, answer.intent).inc()
+        metrics.ANSWER_SECONDS.labels(answer.mode).observe(time.perf_counter() - started)
+        return answer
+
+    async def _ask(
+        self, user: UserRef, text: str, hours: float | None, on_token: Callable[[str], Any] | None
+    ) -> Answer:
         clean = clean_text(text)
         if not clean:
-            return Answer(intent="invalid", answer=compose.EMPTY, profile=await self.store.get_profile(user))
+            return Answer(
+                intent="invalid", answer=compose.EMPTY, profile=await self.memory.profile_or_blank(user)
+            )
         if len(clean) > self.max_message_chars:
             return Answer(
                 intent="invalid",
                 answer=compose.too_long(len(clean), self.max_message_chars),
-                profile=await self.store.get_profile(user),
+                profile=await self.memory.profile_or_blank(user),
             )
         async with self._lock_for(user):
             engine = await self.engine()
-            profile, pending = await self.store.get_profile_and_pending(user)
-            history = await self.store.recent_turns(user, 6)
+            recall = await self.memory.recall(user)
+            profile, pending, history = recall.profile, recall.pending, recall.history
             # With a model, the offline answer is composed only if the model fails.
             model = self.answerer is not None
             args = (engine, profile, pending, history, clean, hours)
@@ -168,10 +228,19 @@ class CoachService:
                     answer, query, new_pending = await self._answer(*args)
                 else:
                     answer = written
-            answer.answer_id = await self.store.add_exchange(
-                user, clean, answer.answer, answer.intent, answer.mode, query
+            if not recall.ok:
+                answer.answer = f"{answer.answer}\n\n{ANSWERED_WITHOUT_MEMORY}"
+            answer.answer_id = await self.memory.remember(
+                user,
+                clean,
+                answer.answer,
+                answer.intent,
+                answer.mode,
+                query,
+                profile,
+                answer.profile,
+                new_pending,
             )
-            await self.store.save_profile(user, answer.profile, new_pending)
             return answer
 
     async def _with_model(
@@ -201,6 +270,7 @@ class CoachService:
                 reply = await self.answerer.answer(state, history, text, on_token, hint)
         except Exception as error:  # every failure of the model ends the same way: offline
             self.fallbacks += 1
+            metrics.MODEL_FALLBACKS.inc()
             log.warning(
                 "language model failed (%s: %s); answering offline", type(error).__name__, str(error)[:200]
             )
@@ -444,13 +514,13 @@ class CoachService:
     # -- profile and data ---------------------------------------------------------------
 
     async def get_profile(self, user: UserRef) -> Profile:
-        return await self.store.get_profile(user)
+        return await self.memory.call(lambda: self.store.get_profile(user))
 
     async def update_profile(self, user: UserRef, **changes: Any) -> Profile:
         """Set fields directly (the /profile commands). Unknown role ids are refused."""
         engine = await self.engine()
         async with self._lock_for(user):
-            profile = await self.store.get_profile(user)
+            profile = await self.memory.call(lambda: self.store.get_profile(user))
             for field in ("current_role", "target_role"):
                 value = changes.get(field)
                 if value and value not in engine.kb.roles:
@@ -464,17 +534,17 @@ class CoachService:
             updated = profile.model_copy(
                 update={k: v for k, v in changes.items() if k in Profile.model_fields}
             )
-            await self.store.save_profile(user, updated)
+            await self.memory.call(lambda: self.store.save_profile(user, updated))
             return updated
 
     async def full_plan(self, user: UserRef) -> Answer:
         engine = await self.engine()
-        profile = await self.store.get_profile(user)
+        profile = await self.memory.profile_or_blank(user)
         return self._full_plan(engine.kb, profile)
 
     async def forget_user(self, user: UserRef) -> bool:
         async with self._lock_for(user):
-            return await self.store.forget(user)
+            return await self.memory.call(lambda: self.store.forget(user))
 
     async def role_titles(self) -> dict[str, str]:
         engine = await self.engine()
@@ -495,10 +565,17 @@ class CoachService:
         return links
 
     async def record_feedback(self, user: UserRef, answer_id: int, value: int) -> bool:
-        return await self.store.set_feedback(user, answer_id, value)
+        return await self.memory.call(lambda: self.store.set_feedback(user, answer_id, value))
 
     async def reload_knowledge(self) -> ReloadReport:
-        report = await self.knowledge.reload()
+        try:
+            report = await self.knowledge.reload()
+        except CoachError as error:
+            metrics.RELOADS.labels(error.kind).inc()
+            raise
+        metrics.RELOADS.labels(
+            "ok" if report.embedded or report.added or report.updated or report.removed else "no_change"
+        ).inc()
         await self.engine()
         return report
 
@@ -506,7 +583,7 @@ class CoachService:
         """Each dependency, checked for real: the index, the database, and the model if set."""
         checks: dict[str, dict[str, Any]] = {}
         try:
-            stats = await self.knowledge.stats()
+            stats = await self.knowledge.stats(force=True)
             documents = sum(stats.get("documents", {}).values())
             checks["index"] = {
                 "ok": documents > 0,
@@ -517,9 +594,11 @@ class CoachService:
         try:
             users = (await self.store.counts())["users"]
             plural = "s" if users != 1 else ""
+            waiting = self.memory.pending_writes
             checks["database"] = {
                 "ok": True,
-                "detail": f"{self.store.engine.dialect.name}, {users} user{plural}",
+                "detail": f"{self.store.engine.dialect.name}, {users} user{plural}"
+                + (f", {waiting} writes waiting" if waiting else ""),
             }
         except Exception as error:  # any driver error means the same thing here: not reachable
             checks["database"] = {"ok": False, "detail": f"unreachable ({type(error).__name__})"}
@@ -536,4 +615,4 @@ class CoachService:
 
     async def stats(self) -> dict[str, Any]:
         index = await self.knowledge.stats()
-        return {**index, **await self.store.counts()}
+        return {**index, **await self.memory.call(self.store.counts)}

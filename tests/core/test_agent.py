@@ -160,25 +160,6 @@ async def test_retries_are_bounded_and_recover(llm_service: CoachService, fake_o
     assert len(fake_openai.chat_requests) == 2
 
 
-async def test_connection_refused_falls_back(tmp_path: Path, kb_dir: Path) -> None:
-    from tests.fakes.openai_server import free_port
-
-    settings = make_settings(
-        tmp_path,
-        kb_dir,
-        OPENAI_API_KEY="sk-x",
-        OPENAI_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
-        COACH_LLM_TIMEOUT=5,
-    )
-    service = Container.build(settings, embedder=HashEmbedder()).service()
-    await service.start()
-    try:
-        answer = await service.ask(USER, "What is prompt engineering?")
-    finally:
-        await service.close()
-    assert answer.mode == "offline" and answer.sources[0].id == "prompt-engineering"
-
-
 async def test_a_reply_that_repeats_the_system_prompt_is_not_sent(
     llm_service: CoachService, fake_openai: FakeOpenAI
 ) -> None:

@@ -33,6 +33,9 @@ HELP = (
 )
 
 
+RESTARTING = "I'm restarting for a moment; please ask again in a minute."
+
+
 class CoachBot(commands.AutoShardedBot):
     """Sharded automatically (Discord's recommended count), or `DISCORD_SHARD_COUNT`."""
 
@@ -49,6 +52,7 @@ class CoachBot(commands.AutoShardedBot):
         self.service = service
         self.settings = settings
         self.limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
+        self.closing = False  # set on shutdown: no new conversations start
 
     async def setup_hook(self) -> None:
         FeedbackButton.service = self.service
@@ -161,6 +165,13 @@ class CoachCog(commands.Cog):
     async def ask(
         self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_INPUT]
     ) -> None:
+        if self.bot.closing:
+            await interaction.response.send_message(RESTARTING, ephemeral=True)
+            return
+        async with self.service.working():
+            await self._answer(interaction, question)
+
+    async def _answer(self, interaction: discord.Interaction, question: str) -> None:
         await interaction.response.defer(thinking=True)
         if await self.limited(interaction):
             return
@@ -240,8 +251,12 @@ class CoachCog(commands.Cog):
     async def on_message(self, message: discord.Message) -> None:
         """Mentions, replies to the bot and direct messages get an answer."""
         me = self.bot.user
-        if message.author.bot or me is None:
+        if message.author.bot or me is None or self.bot.closing:
             return
+        async with self.service.working():
+            await self._reply_to(message, me)
+
+    async def _reply_to(self, message: discord.Message, me: discord.ClientUser) -> None:
         direct = message.guild is None
         mentioned = me in message.mentions
         replied = bool(message.reference and isinstance(message.reference.resolved, discord.Message)
@@ -343,6 +358,10 @@ async def run_discord(service: CoachService, settings: Settings, stop: asyncio.E
     runner = asyncio.create_task(bot.start(settings.discord_bot_token.get_secret_value()))
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    # Graceful: no new conversations, the ones in flight get their answers, then disconnect.
+    bot.closing = True
+    if not runner.done():
+        await service.drain(settings.shutdown_grace_seconds)
     await bot.close()
     stopper.cancel()
     with contextlib.suppress(asyncio.CancelledError):

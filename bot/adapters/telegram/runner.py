@@ -52,9 +52,12 @@ async def start_telegram(service: CoachService, settings: Settings) -> Applicati
     return app
 
 
-async def stop_telegram(app: Application) -> None:
+async def stop_telegram(app: Application, service: CoachService | None = None, grace: float = 30.0) -> None:
+    """Graceful: stop taking updates, let the answers in flight finish and be sent, then close."""
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
+    if service is not None:
+        await service.drain(grace)
     if app.running:
         await app.stop()
     await app.shutdown()
@@ -65,4 +68,4 @@ async def run_telegram(service: CoachService, settings: Settings, stop: asyncio.
     try:
         await stop.wait()
     finally:
-        await stop_telegram(app)
+        await stop_telegram(app, service, settings.shutdown_grace_seconds)

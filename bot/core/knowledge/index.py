@@ -251,8 +251,8 @@ class ChromaIndex:
             (cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)
         ]
 
-    def stats(self) -> dict[str, Any]:
-        snapshot = self.snapshot()
+    def stats(self, force: bool = False) -> dict[str, Any]:
+        snapshot = self.snapshot(force)
         documents: dict[str, set[str]] = {"role": set(), "skill": set(), "guide": set()}
         for chunk in snapshot.chunks:
             documents.setdefault(chunk.doc_type, set()).add(chunk.doc_id)
@@ -335,6 +335,12 @@ class ChromaIndex:
             if count != len(chunks):
                 raise IndexUnavailable(f"the new index holds {count} chunks, expected {len(chunks)}")
             new_manifest = Manifest(name, version, self.embedder.name, fingerprint, len(chunks))
+            latest = self.read_manifest()
+            if (latest.version if latest else 0) != version - 1:
+                # Another process published while this one built: never overwrite its version.
+                raise ReloadInProgress(
+                    "another process published a new index meanwhile; nothing changed here"
+                )
             self._write_manifest(new_manifest, manifest.active if manifest else None)
         except BaseException:
             # Readers never saw `name`: drop it and leave the published version serving.
