@@ -349,3 +349,43 @@ async def test_streaming_with_a_model_edits_at_most_once_a_second(
         await bot.close()
         await asyncio.wait_for(task, 10)
         await service.close()
+
+
+async def test_stop_lets_an_answer_in_flight_finish_before_disconnecting(
+    tmp_path: Path, kb_dir: Path, discord_fake: FakeDiscord, fake_openai: Any
+) -> None:
+    from bot.adapters.discord.bot import run_discord
+
+    fake_openai.reset()
+    fake_openai.script.append({"delay": 2.0, "content": "Slow but complete."})
+    settings = make_settings(
+        tmp_path,
+        kb_dir,
+        DISCORD_BOT_TOKEN="discord-test-token",
+        OPENAI_API_KEY="sk-discord-test",
+        OPENAI_BASE_URL=fake_openai.base_url,
+    )
+    service = Container.build(settings, embedder=HashEmbedder()).service()
+    await service.start()
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_discord(service, settings, stop))
+    try:
+        for _ in range(200):  # connected and commands synced
+            if discord_fake.identify and discord_fake.commands:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        interaction_id = await discord_fake.command(
+            ALICE, "ask", [{"name": "question", "type": 3, "value": "What is prompt engineering?"}]
+        )
+        while not fake_openai.chat_requests:  # the model is writing the answer
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(running, 30)
+        contents = [p.body.get("content") or "" for p in discord_fake.for_interaction(interaction_id)]
+        assert any("Slow but complete." in c for c in contents)
+        assert service.in_flight == 0
+    finally:
+        stop.set()
+        fake_openai.reset()
+        await service.close()
