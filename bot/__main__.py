@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import getpass
 import json
@@ -337,7 +338,8 @@ def health(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     async def check() -> dict[str, dict[str, Any]]:
         service = container.service()
         try:
-            await service.store.start()
+            with contextlib.suppress(Exception):  # a database that is down is reported below
+                await service.store.start()
             return await service.health()
         finally:
             await service.close()

@@ -587,7 +587,9 @@ class CoachService:
             documents = sum(stats.get("documents", {}).values())
             checks["index"] = {
                 "ok": documents > 0,
-                "detail": f"{documents} documents, {stats.get('chunks', 0)} chunks, {stats.get('backend')}",
+                "detail": f"{documents} documents, {stats.get('chunks', 0)} chunks, {stats.get('backend')}"
+                if documents
+                else "no index yet: run `coach kb reload`",
             }
         except CoachError as error:
             checks["index"] = {"ok": False, "detail": error.message}

@@ -155,3 +155,9 @@ def test_health_reports_each_dependency(env: dict[str, str], fake_openai: FakeOp
 
     no_chroma = run_cli("health", env={**env, "CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(free_port())})
     assert no_chroma.returncode == 1 and "index: FAIL (the knowledge base is unavailable" in no_chroma.stdout
+
+    dead_database = {**env, "COACH_DATABASE_URL": f"postgresql+asyncpg://coach@127.0.0.1:{free_port()}/coach"}
+    no_database = run_cli("health", env=dead_database)
+    assert no_database.returncode == 1, no_database.stderr
+    assert "database: FAIL (unreachable" in no_database.stdout and "index: ok" in no_database.stdout
+    assert not no_database.stderr.strip()
