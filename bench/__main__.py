@@ -1,34 +1,52 @@
-"""`make bench`: every figure measured in one run, printed as one table."""
+"""`make bench`: every figure measured in one run, printed as one Markdown table.
+
+`python -m bench` runs every section; `python -m bench crowd memory` runs only those named.
+The table goes to standard output, row by row as each figure is measured: paste it into the
+README as is.
+"""
 
 from __future__ import annotations
 
 import os
-import platform
 import sys
+import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+SECTIONS = ("knowledge", "coach", "crowd", "agent", "telegram", "memory")
+
 
 def main() -> None:
-    only = set(sys.argv[1:])
-    from bench import agent, coach, knowledge, telegram_load
+    only = sys.argv[1:]
+    unknown = [name for name in only if name not in SECTIONS]
+    if unknown:
+        sys.exit(f"unknown section {', '.join(unknown)}; choose from: {', '.join(SECTIONS)}")
 
-    sections = [
-        ("knowledge", knowledge.run),
-        ("coach", coach.run),
-        ("agent", agent.run),
-        ("telegram", telegram_load.run),
-    ]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'figure':<44} value")
-    print("-" * 100)
-    for name, run in sections:
-        if only and name not in only:
-            continue
-        print(f"[{name}]")
-        for label, value in run():
-            print(f"{label:<44} {value}")
+    from bench import agent, coach, crowd, knowledge, memory, telegram_load
+    from bench.common import hermetic_environment, machine
+
+    hermetic_environment()
+    runs = {
+        "knowledge": knowledge.run,
+        "coach": coach.run,
+        "crowd": crowd.run,
+        "agent": agent.run,
+        "telegram": telegram_load.run,
+        "memory": memory.run,
+    }
+    chosen = [name for name in SECTIONS if not only or name in only]
+    print(f"bench: {', '.join(chosen)} (all six sections take about 5 minutes on 2 cores)", file=sys.stderr)
+    began = time.perf_counter()
+    print(f"Measured on {machine()}.")
+    print()
+    print("| figure | value |")
+    print("| --- | --- |")
+    sys.stdout.flush()
+    for name in chosen:
+        for label, value in runs[name]():
+            print(f"| {label} | {value} |")
         sys.stdout.flush()
+    print(f"| whole benchmark, wall time | {time.perf_counter() - began:.0f} s |")
 
 
 if __name__ == "__main__":

@@ -7,16 +7,14 @@ from __future__ import annotations
 import asyncio
 import time
 
-import yaml
-
-from bench.common import QUESTIONS, ms, p50, p95, scratch_container
+from bench.common import indexed_container, ms, p50, p95, questions
 from bot.core.models import UserRef
 from tests.fakes.openai_server import FakeOpenAI
 
 
-async def timed(service, questions: list[str], prefix: str, fake: FakeOpenAI | None) -> list[float]:  # type: ignore[no-untyped-def]
+async def timed(service, asked: list[str], prefix: str, fake: FakeOpenAI | None) -> list[float]:  # type: ignore[no-untyped-def]
     latencies = []
-    for index, question in enumerate(questions):
+    for index, question in enumerate(asked):
         if fake is not None:
             fake.script.extend(
                 [
@@ -33,30 +31,25 @@ async def timed(service, questions: list[str], prefix: str, fake: FakeOpenAI | N
 async def measure() -> list[tuple[str, str]]:
     fake = FakeOpenAI()
     fake.start()
-    questions = [q["question"] for q in yaml.safe_load(QUESTIONS.read_text())]
+    asked = questions()
     try:
-        offline_container, data = scratch_container()
-        await asyncio.to_thread(offline_container.knowledge.reload_sync)
-        offline = offline_container.service()
+        offline = indexed_container().service()
         await offline.start()
-        llm_container, _ = scratch_container(
-            COACH_DATA_DIR=data, OPENAI_API_KEY="bench-key", OPENAI_BASE_URL=fake.base_url
-        )
-        llm = llm_container.service()
+        llm = indexed_container(OPENAI_API_KEY="bench-key", OPENAI_BASE_URL=fake.base_url).service()
         await llm.start()
-        await timed(offline, questions[:5], "warm-off", None)
-        await timed(llm, questions[:5], "warm-llm", fake)
+        await timed(offline, asked[:5], "warm-off", None)
+        await timed(llm, asked[:5], "warm-llm", fake)
         off, on = [], []
         for round_ in range(3):
-            off += await timed(offline, questions, f"off{round_}-", None)
-            on += await timed(llm, questions, f"llm{round_}-", fake)
+            off += await timed(offline, asked, f"off{round_}-", None)
+            on += await timed(llm, asked, f"llm{round_}-", fake)
         await offline.close()
         await llm.close()
     finally:
         fake.stop()
     return [
-        ("offline ask p50 / p95", f"{ms(p50(off))} / {ms(p95(off))}"),
-        ("agent ask, instant fake model, p50 / p95", f"{ms(p50(on))} / {ms(p95(on))}"),
+        ("agent comparison: offline ask p50 / p95", f"{ms(p50(off))} / {ms(p95(off))}"),
+        ("agent ask, instant fake model, one tool round, p50 / p95", f"{ms(p50(on))} / {ms(p95(on))}"),
         ("agent overhead at p95 (ratio)", f"{ms(p95(on) - p95(off))} ({p95(on) / p95(off):.2f}x)"),
     ]
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from pathlib import Path
 
-from bench.common import ms, p50, p95, scratch_container
+from bench.common import indexed_container, ms, p50, p95
 from bot.adapters.telegram.runner import start_telegram, stop_telegram
-from bot.settings import PROJECT_ROOT
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -30,8 +28,7 @@ async def measure() -> list[tuple[str, str]]:
     model.start()
     telegram = FakeTelegram()
     await telegram.start()
-    container, _ = scratch_container(
-        COACH_KNOWLEDGE_DIR=Path(PROJECT_ROOT / "knowledge"),
+    container = indexed_container(
         TELEGRAM_BOT_TOKEN=telegram.token,
         TELEGRAM_API_BASE_URL=telegram.base_url,
         OPENAI_API_KEY="bench-key",
@@ -39,7 +36,6 @@ async def measure() -> list[tuple[str, str]]:
         COACH_LLM_TIMEOUT=120,
         COACH_RATE_LIMIT_PER_MINUTE=100,
     )
-    await asyncio.to_thread(container.knowledge.reload_sync)
     service = container.service()
     await service.start()
     app = await start_telegram(service, container.settings)
@@ -65,11 +61,14 @@ async def measure() -> list[tuple[str, str]]:
         await telegram.stop()
         model.stop()
     return [
-        ("users answered / sent", f"{len(finished)} / {USERS}"),
-        ("time until the last answer (fake model 1 s)", f"{last:.1f} s"),
-        ("per user p50 / p95", f"{ms(p50(per_user))} / {ms(p95(per_user))}"),
-        ("model fallbacks to offline", str(service.fallbacks)),
-        ("Bot API calls", ", ".join(f"{m} {n}" for m, n in calls.most_common() if m != "getUpdates")),
+        ("Telegram, 200 users, fake model 1 s: answered / sent", f"{len(finished)} / {USERS}"),
+        ("Telegram, 200 users: time to the last answer", f"{last:.1f} s"),
+        ("Telegram, 200 users: per user p50 / p95", f"{ms(p50(per_user))} / {ms(p95(per_user))}"),
+        ("Telegram, 200 users: model fallbacks to offline", str(service.fallbacks)),
+        (
+            "Telegram, 200 users: Bot API calls",
+            ", ".join(f"{m} {n}" for m, n in calls.most_common() if m != "getUpdates"),
+        ),
     ]
 
 
