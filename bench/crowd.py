@@ -15,6 +15,7 @@ from collections import Counter
 
 from bench.common import LagProbe, indexed_container, ms, p50, p95, questions
 from bench.fake_model import FakeModelProcess
+from bot.container import freeze_startup_objects
 from bot.core.models import UserRef
 
 USERS = 200
@@ -30,6 +31,7 @@ async def measure() -> list[tuple[str, str]]:
         try:
             # Warm the model client and the agent graph once, outside the figures.
             warm = await service.ask(UserRef(platform="bench", user_id="warm"), asked[0])
+            freeze_startup_objects()  # as `coach run` does once started
             fallbacks_before = service.fallbacks
 
             async def one(i: int) -> tuple[float, str]:

@@ -18,7 +18,7 @@ import typer
 from pydantic import ValidationError
 from typer.exceptions import TyperException
 
-from bot.container import Container, configure_logging
+from bot.container import Container, configure_logging, freeze_startup_objects
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.knowledge.index import Progress
 from bot.core.models import UserRef
@@ -385,6 +385,7 @@ async def _run_bots(container: Container, platforms: list[str]) -> None:
 
     service = container.service()
     await service.start()
+    freeze_startup_objects()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -106,6 +107,13 @@ class Container:
             watch_seconds=settings.index_watch_seconds,
         )
         return cls(settings=settings, embedder=embedder, index=index, knowledge=knowledge)
+
+
+def freeze_startup_objects() -> None:
+    """What start-up loaded (the model, LangChain, the knowledge) lives as long as the process:
+    moved out of the collector's sight, a full collection no longer pauses every answer."""
+    gc.collect()
+    gc.freeze()
 
 
 def configure_logging(level: str) -> None:

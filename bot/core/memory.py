@@ -81,8 +81,7 @@ class Memory:
 
     async def recall(self, user: UserRef, turns: int = 6) -> Recall:
         try:
-            profile, pending = await self.store.get_profile_and_pending(user)
-            history = await self.store.recent_turns(user, turns)
+            profile, pending, history = await self.store.recall(user, turns)
         except Exception as error:  # every driver error means the same here: no memory now
             self._failed(error, "reading a profile")
             return Recall(ok=False)
@@ -107,15 +106,10 @@ class Memory:
         None when the database is down and the writes wait in the queue."""
         changes = profile_changes(before, after)
 
-        async def exchange() -> int:
-            return await self.store.add_exchange(user, question, answer, intent, mode, query)
+        async def record() -> int:
+            return await self.store.record(user, question, answer, intent, mode, query, changes, pending)
 
-        async def profile() -> None:
-            await self.store.patch_profile(user, changes, pending)
-
-        answer_id = await self._write("saving an answer", exchange)
-        await self._write("saving a profile", profile)
-        return answer_id
+        return await self._write("saving an answer", record)
 
     async def _write(self, doing: str, write: Write) -> Any:
         if not self._queue:

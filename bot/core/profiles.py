@@ -133,11 +133,37 @@ class ProfileStore:
             row = await session.get(UserRow, user.key)
             return _profile(row)
 
-    async def get_profile_and_pending(self, user: UserRef) -> tuple[Profile, dict[str, Any] | None]:
-        """The profile and any "did you mean ...?" awaiting an answer, in one read."""
+    async def recall(
+        self, user: UserRef, turns: int = 6
+    ) -> tuple[Profile, dict[str, Any] | None, list[Turn]]:
+        """Profile, pending "did you mean", and the last turns: everything a question needs, in
+        one session (and one query for someone new)."""
         async with self._sessions() as session:
             row = await session.get(UserRow, user.key)
-            return _profile(row), (dict(row.pending) if row and row.pending else None)
+            if row is None:
+                return Profile(), None, []
+            recent = await self._recent(session, user, turns) if turns else []
+            return _profile(row), (dict(row.pending) if row.pending else None), recent
+
+    async def record(
+        self,
+        user: UserRef,
+        question: str,
+        answer: str,
+        intent: str,
+        mode: str,
+        query: str | None,
+        changes: dict[str, Any],
+        pending: dict[str, Any] | None,
+    ) -> int:
+        """One exchange and the profile fields it changed, in one transaction; the answer's id."""
+        async with self._writing(), self._sessions.begin() as session:
+            row = await self._user_row(session, user)
+            for field, value in changes.items():
+                setattr(row, field, value)
+            row.pending = pending
+            row.updated_at = now()
+            return await self._add_turns(session, user, question, answer, intent, mode, query)
 
     async def save_profile(
         self, user: UserRef, profile: Profile, pending: dict[str, Any] | None = None
@@ -152,18 +178,6 @@ class ProfileStore:
             row.updated_at = now()
         return profile
 
-    async def patch_profile(
-        self, user: UserRef, changes: dict[str, Any], pending: dict[str, Any] | None = None
-    ) -> None:
-        """Apply only the fields given: a write queued while the stored profile could not be
-        read must not blank the facts it never saw."""
-        async with self._writing(), self._sessions.begin() as session:
-            row = await self._user_row(session, user)
-            for field, value in changes.items():
-                setattr(row, field, value)
-            row.pending = pending
-            row.updated_at = now()
-
     async def add_exchange(
         self,
         user: UserRef,
@@ -176,35 +190,47 @@ class ProfileStore:
         """Store one question and its answer; returns the answer's id (for feedback)."""
         async with self._writing(), self._sessions.begin() as session:
             await self._user_row(session, user)
-            session.add(TurnRow(user_key=user.key, role="user", text=question, intent=intent, query=query))
-            reply = TurnRow(user_key=user.key, role="assistant", text=answer, intent=intent, mode=mode)
-            session.add(reply)
-            await session.flush()
-            keep = (
-                select(TurnRow.id)
-                .where(TurnRow.user_key == user.key)
-                .order_by(TurnRow.id.desc())
-                .limit(MAX_TURNS_KEPT)
-            )
-            kept = [row_id for (row_id,) in (await session.execute(keep)).all()]
-            if len(kept) == MAX_TURNS_KEPT:
-                await session.execute(
-                    delete(TurnRow).where(TurnRow.user_key == user.key, TurnRow.id < min(kept))
-                )
-            return reply.id
+            return await self._add_turns(session, user, question, answer, intent, mode, query)
+
+    @staticmethod
+    async def _add_turns(
+        session: AsyncSession,
+        user: UserRef,
+        question: str,
+        answer: str,
+        intent: str,
+        mode: str,
+        query: str | None,
+    ) -> int:
+        session.add(TurnRow(user_key=user.key, role="user", text=question, intent=intent, query=query))
+        reply = TurnRow(user_key=user.key, role="assistant", text=answer, intent=intent, mode=mode)
+        session.add(reply)
+        await session.flush()
+        # Keep the newest MAX_TURNS_KEPT: one statement; with fewer turns the bound is NULL
+        # and nothing is deleted.
+        oldest_kept = (
+            select(TurnRow.id)
+            .where(TurnRow.user_key == user.key)
+            .order_by(TurnRow.id.desc())
+            .offset(MAX_TURNS_KEPT - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        await session.execute(delete(TurnRow).where(TurnRow.user_key == user.key, TurnRow.id < oldest_kept))
+        return reply.id
 
     async def recent_turns(self, user: UserRef, limit: int = 10) -> list[Turn]:
         async with self._sessions() as session:
-            rows = (
-                await session.execute(
-                    select(TurnRow)
-                    .where(TurnRow.user_key == user.key)
-                    .order_by(TurnRow.id.desc())
-                    .limit(limit)
-                )
-            ).scalars()
-            turns = [Turn(r.id, r.role, r.text, r.intent, r.query, r.feedback) for r in rows]
-        return list(reversed(turns))
+            return await self._recent(session, user, limit)
+
+    @staticmethod
+    async def _recent(session: AsyncSession, user: UserRef, limit: int) -> list[Turn]:
+        rows = (
+            await session.execute(
+                select(TurnRow).where(TurnRow.user_key == user.key).order_by(TurnRow.id.desc()).limit(limit)
+            )
+        ).scalars()
+        return list(reversed([Turn(r.id, r.role, r.text, r.intent, r.query, r.feedback) for r in rows]))
 
     async def set_feedback(self, user: UserRef, answer_id: int, value: int) -> bool:
         async with self._writing(), self._sessions.begin() as session:

@@ -27,8 +27,8 @@ async def test_profile_and_pending_round_trip(store: ProfileStore) -> None:
         current_role="paralegal", target_role="ai-trainer", hours_per_week=5, experience_years=6
     )
     await store.save_profile(ALICE, profile, {"kind": "current", "role": "paralegal"})
-    got, pending = await store.get_profile_and_pending(ALICE)
-    assert got == profile
+    got, pending, turns = await store.recall(ALICE)
+    assert got == profile and turns == []
     assert pending == {"kind": "current", "role": "paralegal"}
     assert await store.get_profile(BOB) == Profile()
 
@@ -50,6 +50,18 @@ async def test_turns_keep_order_odd_text_and_are_pruned(store: ProfileStore) -> 
     kept = await store.recent_turns(ALICE, limit=1000)
     assert len(kept) == MAX_TURNS_KEPT
     assert kept[-1].text == f"a{MAX_TURNS_KEPT - 1}"
+
+
+async def test_record_writes_the_exchange_and_only_the_changed_fields(store: ProfileStore) -> None:
+    await store.save_profile(ALICE, Profile(current_role="paralegal", hours_per_week=5))
+    answer_id = await store.record(
+        ALICE, "I want to become a prompt engineer", "a plan", "plan", "offline", None,
+        {"target_role": "prompt-engineer"}, None,
+    )  # fmt: skip
+    profile, pending, turns = await store.recall(ALICE)
+    assert profile == Profile(current_role="paralegal", target_role="prompt-engineer", hours_per_week=5)
+    assert pending is None and [t.text for t in turns] == ["I want to become a prompt engineer", "a plan"]
+    assert turns[-1].id == answer_id
 
 
 async def test_feedback_only_on_your_own_answers(store: ProfileStore) -> None:

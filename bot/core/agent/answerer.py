@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import httpx
+import openai
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_openai import ChatOpenAI
@@ -41,8 +41,10 @@ class LLMAnswerer:
     ) -> None:
         self.prompts = prompts
         self._secrets = [api_key] if len(api_key) >= 8 else []
-        # An HTTP client of our own: LangChain's shared default outlives event loops.
-        self._http = httpx.AsyncClient(timeout=timeout)
+        # An HTTP client of our own: LangChain's shared default outlives event loops. On aiohttp's
+        # transport: httpcore's pool costs time quadratic in the requests in flight, which
+        # with a few hundred users at once took most of the event loop.
+        self._http = openai.DefaultAioHttpClient(timeout=timeout)
         self.model = ChatOpenAI(
             http_async_client=self._http,
             model=model,
