@@ -61,6 +61,8 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias=_env("DISCORD_ADMIN_USER_IDS")
     )
     discord_guild_ids: IdList = Field(default_factory=list, validation_alias=_env("DISCORD_GUILD_IDS"))
+    # A REST proxy in front of Discord's API (large deployments share rate limits through one).
+    discord_api_base_url: str | None = Field(None, validation_alias=_env("DISCORD_API_BASE_URL"))
 
     discord_message_content: bool = Field(False, validation_alias=_env("DISCORD_MESSAGE_CONTENT"))
     discord_shard_count: int | None = Field(None, ge=1, validation_alias=_env("DISCORD_SHARD_COUNT"))

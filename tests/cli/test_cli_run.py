@@ -1,4 +1,4 @@
-"""`coach run` as a real process against the fake Bot API: it answers, and SIGTERM stops it."""
+"""`coach run` as a real process against the fake Bot API and Discord: it answers, and SIGTERM stops it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import ROOT, cli_env
+from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_server import FakeTelegram
 
@@ -48,3 +49,51 @@ async def test_coach_run_telegram_answers_and_stops_on_sigterm(
         if process.returncode is None:
             process.kill()
         await telegram.stop()
+
+
+async def test_coach_run_serves_telegram_and_discord_from_one_process(
+    tmp_path: Path, kb_dir: Path, fake_openai: FakeOpenAI
+) -> None:
+    """Both tokens set: one process answers on both platforms, then stops cleanly on SIGTERM."""
+    telegram, discord_api = FakeTelegram(), FakeDiscord()
+    await telegram.start()
+    await discord_api.start()
+    env = cli_env(
+        tmp_path,
+        kb_dir,
+        fake_openai,
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_BASE_URL=telegram.base_url,
+        DISCORD_BOT_TOKEN="discord-test-token",
+        DISCORD_API_BASE_URL=discord_api.api,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run",
+        env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        telegram.say(7, "what is prompt engineering?")
+        await telegram.wait_sent(1, 7, timeout=90, method="sendMessage")
+        assert telegram.texts(7)[0].startswith("Prompt engineering")
+
+        await asyncio.wait_for(discord_api.ready.wait(), 60)
+        interaction = await discord_api.command(
+            501, "ask", [{"name": "question", "type": 3, "value": "What is prompt engineering?"}]
+        )
+        posted = await discord_api.wait_for(
+            lambda ps: any(p.interaction == interaction and p.kind == "followup" for p in ps), timeout=30
+        )
+        followup = next(p for p in posted if p.interaction == interaction and p.kind == "followup")
+        assert followup.body["content"].startswith("Prompt engineering")
+
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 60)
+        stderr = (await process.stderr.read()).decode() if process.stderr else ""
+        assert code == 0, stderr
+        assert "running telegram and discord" in stderr
+        assert "Traceback" not in stderr and "discord-test-token" not in stderr
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await telegram.stop()
+        await discord_api.stop()

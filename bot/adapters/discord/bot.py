@@ -354,6 +354,8 @@ class DiscordStream(ThrottledStream):
 
 async def run_discord(service: CoachService, settings: Settings, stop: asyncio.Event) -> None:
     assert settings.discord_bot_token is not None
+    if settings.discord_api_base_url:
+        discord.http.Route.BASE = settings.discord_api_base_url.rstrip("/")
     bot = CoachBot(service, settings)
     runner = asyncio.create_task(bot.start(settings.discord_bot_token.get_secret_value()))
     stopper = asyncio.create_task(stop.wait())
