@@ -91,6 +91,7 @@ async def test_commands_sync_and_identify_without_privileged_intents(
 ) -> None:
     names = {c["name"] for c in discord_fake.commands}
     assert names == {"ask", "plan", "profile", "forget", "help", "reload", "kb-stats"}
+    assert discord_fake.synced_to == ["global"]
     assert not discord_fake.identify["intents"] & (1 << 15)  # no Message Content intent needed
 
 
@@ -389,3 +390,17 @@ async def test_stop_lets_an_answer_in_flight_finish_before_disconnecting(
         stop.set()
         fake_openai.reset()
         await service.close()
+
+
+async def test_guild_ids_sync_commands_to_those_servers_only(
+    tmp_path: Path, kb_dir: Path, discord_fake: FakeDiscord
+) -> None:
+    bot, service, task = await start_bot(tmp_path, kb_dir, DISCORD_GUILD_IDS="777,888")
+    try:
+        assert sorted(discord_fake.synced_to) == ["777", "888"]
+        assert {c["name"] for c in discord_fake.commands} >= {"ask", "plan", "reload"}
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+        await service.close()
+    assert discord_fake.synced_to.count("global") == 0

@@ -102,6 +102,7 @@ class FakeDiscord:
         self._ids = itertools.count(10_000)
         self._changed = asyncio.Condition()
         self.ready = asyncio.Event()
+        self.synced_to: list[str] = []  # "global" or a guild id, per command sync
 
     @property
     def api(self) -> str:
@@ -281,6 +282,7 @@ class FakeDiscord:
                 "PUT",
                 ["applications", _, "guilds", _, "commands"],
             ):
+                self.synced_to.append(parts[3] if len(parts) == 5 else "global")
                 self.commands = [
                     {**c, "id": str(i + 1), "application_id": str(APP_ID), "version": "1"}
                     for i, c in enumerate(body)
