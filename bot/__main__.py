@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import getpass
 import json
@@ -338,9 +337,7 @@ def health(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
     async def check() -> dict[str, dict[str, Any]]:
         service = container.service()
         try:
-            with contextlib.suppress(Exception):  # a database that is down is reported below
-                await service.store.start()
-            return await service.health()
+            return await service.health()  # creates the tables if the database has none yet
         finally:
             await service.close()
 

@@ -79,9 +79,15 @@ class Memory:
             log.warning("database reachable again")
         self._down = False
 
+    async def direct(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run against the database as it is now: no queue, no outage bookkeeping."""
+        if not self.store.started:  # the database was down when the coach started
+            await self.store.start()
+        return await operation()
+
     async def recall(self, user: UserRef, turns: int = 6) -> Recall:
         try:
-            profile, pending, history = await self.store.recall(user, turns)
+            profile, pending, history = await self.direct(lambda: self.store.recall(user, turns))
         except Exception as error:  # every driver error means the same here: no memory now
             self._failed(error, "reading a profile")
             return Recall(ok=False)
@@ -114,7 +120,7 @@ class Memory:
     async def _write(self, doing: str, write: Write) -> Any:
         if not self._queue:
             try:
-                result = await write()
+                result = await self.direct(write)
             except Exception as error:
                 self._failed(error, doing)
             else:
@@ -149,7 +155,7 @@ class Memory:
             while self._queue:
                 doing, write = self._queue[0]
                 try:
-                    await write()
+                    await self.direct(write)
                 except Exception as error:
                     self._failed(error, doing)
                     break
@@ -168,7 +174,7 @@ class Memory:
         if self._queue:
             raise MemoryUnavailable(UNREACHABLE)
         try:
-            result = await operation()
+            result = await self.direct(operation)
         except Exception as error:
             self._failed(error, "a profile command")
             raise MemoryUnavailable(UNREACHABLE) from error

@@ -94,6 +94,7 @@ class ProfileStore:
         # SQLite has one writer at a time, and a reader upgrading to writer is refused at once
         # ("database is locked") rather than queued: queue writers here instead.
         self._write_lock = asyncio.Lock() if url.startswith("sqlite") else contextlib.nullcontext()
+        self.started = False  # tables created (start() may fail while the database is down)
 
     def _writing(self) -> Any:
         return self._write_lock
@@ -101,13 +102,10 @@ class ProfileStore:
     async def start(self) -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
+        self.started = True
 
     async def close(self) -> None:
         await self.engine.dispose()
-
-    async def ping(self) -> bool:
-        async with self.engine.connect() as connection:
-            return (await connection.scalar(select(1))) == 1
 
     async def _user_row(self, session: AsyncSession, user: UserRef) -> UserRow:
         """The user's row, created if missing. Insert-or-ignore: two processes meeting a new
@@ -153,44 +151,20 @@ class ProfileStore:
         intent: str,
         mode: str,
         query: str | None,
-        changes: dict[str, Any],
-        pending: dict[str, Any] | None,
+        changes: dict[str, Any] | None = None,
+        pending: dict[str, Any] | None = None,
     ) -> int:
         """One exchange and the profile fields it changed, in one transaction; the answer's id."""
         async with self._writing(), self._sessions.begin() as session:
-            row = await self._user_row(session, user)
-            for field, value in changes.items():
-                setattr(row, field, value)
-            row.pending = pending
-            row.updated_at = now()
+            _apply(await self._user_row(session, user), changes or {}, pending)
             return await self._add_turns(session, user, question, answer, intent, mode, query)
 
     async def save_profile(
         self, user: UserRef, profile: Profile, pending: dict[str, Any] | None = None
     ) -> Profile:
         async with self._writing(), self._sessions.begin() as session:
-            row = await self._user_row(session, user)
-            row.current_role = profile.current_role
-            row.target_role = profile.target_role
-            row.hours_per_week = profile.hours_per_week
-            row.experience_years = profile.experience_years
-            row.pending = pending
-            row.updated_at = now()
+            _apply(await self._user_row(session, user), profile.model_dump(), pending)
         return profile
-
-    async def add_exchange(
-        self,
-        user: UserRef,
-        question: str,
-        answer: str,
-        intent: str,
-        mode: str,
-        query: str | None,
-    ) -> int:
-        """Store one question and its answer; returns the answer's id (for feedback)."""
-        async with self._writing(), self._sessions.begin() as session:
-            await self._user_row(session, user)
-            return await self._add_turns(session, user, question, answer, intent, mode, query)
 
     @staticmethod
     async def _add_turns(
@@ -268,6 +242,13 @@ class ProfileStore:
                 select(func.count()).select_from(UserRow).where(UserRow.key == user.key)
             )
             return int(turns or 0) + int(users or 0)
+
+
+def _apply(row: UserRow, fields: dict[str, Any], pending: dict[str, Any] | None) -> None:
+    for field, value in fields.items():
+        setattr(row, field, value)
+    row.pending = pending
+    row.updated_at = now()
 
 
 def _profile(row: UserRow | None) -> Profile:

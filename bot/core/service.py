@@ -568,14 +568,7 @@ class CoachService:
         return await self.memory.call(lambda: self.store.set_feedback(user, answer_id, value))
 
     async def reload_knowledge(self) -> ReloadReport:
-        try:
-            report = await self.knowledge.reload()
-        except CoachError as error:
-            metrics.RELOADS.labels(error.kind).inc()
-            raise
-        metrics.RELOADS.labels(
-            "ok" if report.embedded or report.added or report.updated or report.removed else "no_change"
-        ).inc()
+        report = await self.knowledge.reload()
         await self.engine()
         return report
 
@@ -594,7 +587,7 @@ class CoachService:
         except CoachError as error:
             checks["index"] = {"ok": False, "detail": error.message}
         try:
-            users = (await self.store.counts())["users"]
+            users = (await self.memory.direct(self.store.counts))["users"]
             plural = "s" if users != 1 else ""
             waiting = self.memory.pending_writes
             checks["database"] = {

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT, cli_env
+from tests.conftest import cli_env
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.telegram_server import FakeTelegram
+from tests.processes import CoachProcess
 
 
 async def test_coach_run_telegram_answers_and_stops_on_sigterm(
@@ -25,29 +24,17 @@ async def test_coach_run_telegram_answers_and_stops_on_sigterm(
         TELEGRAM_BOT_TOKEN=telegram.token,
         TELEGRAM_API_BASE_URL=telegram.base_url,
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        "telegram",
-        env=env,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    coach = CoachProcess(env, "run", "telegram")
+    await coach.start()
     try:
         telegram.say(7, "what is prompt engineering?")
         await telegram.wait_sent(1, 7, timeout=90, method="sendMessage")
         assert telegram.texts(7)[0].startswith("Prompt engineering")
-        process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(process.wait(), 30)
-        stderr = (await process.stderr.read()).decode() if process.stderr else ""
+        code, stderr = await coach.stop(30)
         assert code == 0, stderr
         assert "Traceback" not in stderr and telegram.token not in stderr
     finally:
-        if process.returncode is None:
-            process.kill()
+        coach.kill()
         await telegram.stop()
 
 
@@ -67,10 +54,8 @@ async def test_coach_run_serves_telegram_and_discord_from_one_process(
         DISCORD_BOT_TOKEN="discord-test-token",
         DISCORD_API_BASE_URL=discord_api.api,
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run",
-        env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    coach = CoachProcess(env, "run")
+    await coach.start()
     try:
         telegram.say(7, "what is prompt engineering?")
         await telegram.wait_sent(1, 7, timeout=90, method="sendMessage")
@@ -86,14 +71,11 @@ async def test_coach_run_serves_telegram_and_discord_from_one_process(
         followup = next(p for p in posted if p.interaction == interaction and p.kind == "followup")
         assert followup.body["content"].startswith("Prompt engineering")
 
-        process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(process.wait(), 60)
-        stderr = (await process.stderr.read()).decode() if process.stderr else ""
+        code, stderr = await coach.stop()
         assert code == 0, stderr
         assert "running telegram and discord" in stderr
         assert "Traceback" not in stderr and "discord-test-token" not in stderr
     finally:
-        if process.returncode is None:
-            process.kill()
+        coach.kill()
         await telegram.stop()
         await discord_api.stop()

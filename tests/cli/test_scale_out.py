@@ -4,7 +4,6 @@ balancer) sharing one real Chroma server and one real PostgreSQL database."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 import uuid
 from pathlib import Path
@@ -14,11 +13,12 @@ import pytest
 
 from bot.adapters.telegram.runner import webhook_secret
 from bot.settings import Settings
-from tests.conftest import ROOT, cli_env
+from tests.conftest import cli_env
 from tests.core.test_observability import sample
 from tests.fakes.openai_server import FakeOpenAI, free_port
 from tests.fakes.telegram_server import FakeTelegram
 from tests.postgres import PostgresServer
+from tests.processes import CoachProcess
 
 ADMIN = 1
 
@@ -56,13 +56,10 @@ class Replica:
             "COACH_HTTP_PORT": str(self.http_port),
         }
         self.secret = webhook_secret(Settings(_env_file=None, TELEGRAM_BOT_TOKEN=telegram.token))
-        self.process: asyncio.subprocess.Process | None = None
+        self.coach = CoachProcess(self.env, "run", "telegram")
 
     async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "telegram",
-            env=self.env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        await self.coach.start()
 
     async def get(self, path: str) -> tuple[int, str]:
         url = f"http://127.0.0.1:{self.http_port}{path}"
@@ -72,7 +69,7 @@ class Replica:
     async def wait_healthy(self, timeout: float = 120) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            assert self.process is not None and self.process.returncode is None, await self.stderr()
+            assert self.coach.running, await self.coach.stderr()
             try:
                 if (await self.get("/healthz"))[0] == 200:
                     return
@@ -108,16 +105,7 @@ class Replica:
         return reply
 
     async def stop(self) -> tuple[int, str]:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.process.wait(), 60)
-        return code, await self.stderr()
-
-    async def stderr(self) -> str:
-        assert self.process is not None and self.process.stderr is not None
-        if self.process.returncode is None:
-            return "(still running)"
-        return (await self.process.stderr.read()).decode()
+        return await self.coach.stop()
 
 
 async def test_two_replicas_share_the_index_and_the_profiles(
@@ -177,8 +165,7 @@ async def test_two_replicas_share_the_index_and_the_profiles(
         assert all(telegram.token not in log for log in logs)
     finally:
         for replica in (a, b):
-            if replica.process is not None and replica.process.returncode is None:
-                replica.process.kill()
+            replica.coach.kill()
         await telegram.stop()
 
 
@@ -215,7 +202,6 @@ async def test_sigterm_lets_answers_in_flight_finish(
         )
         assert "coach: stopped." in log
     finally:
-        if replica.process is not None and replica.process.returncode is None:
-            replica.process.kill()
+        replica.coach.kill()
         fake_openai.reset()
         await telegram.stop()

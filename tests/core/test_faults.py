@@ -143,16 +143,25 @@ async def _no_pending(service: CoachService) -> None:
     assert service.memory.pending_writes == 0
 
 
-async def test_database_down_at_start_does_not_stop_the_coach(tmp_path: Path, kb_dir: Path) -> None:
-    dead = f"postgresql+asyncpg://coach@127.0.0.1:{free_port()}/coach"
+async def test_database_down_at_start_does_not_stop_the_coach(
+    tmp_path: Path, kb_dir: Path, own_postgres: PostgresServer
+) -> None:
+    url = await own_postgres.create_database()
+    own_postgres.stop()
     service = Container.build(
-        make_settings(tmp_path, kb_dir, COACH_DATABASE_URL=dead), HashEmbedder()
+        make_settings(tmp_path, kb_dir, COACH_DATABASE_URL=url), HashEmbedder()
     ).service()
+    service.memory.retry_seconds = 0.2
     await service.start()
     try:
         answer = await service.ask(USER, "I'm a paralegal with 5 hours a week")
         assert answer.plan is not None and ANSWERED_WITHOUT_MEMORY in answer.answer
         assert service.memory.pending_writes == 1
+
+        # The tables are created once the database is reachable, then the queued write lands.
+        own_postgres.start()
+        await eventually(lambda: _no_pending(service), timeout=20)
+        assert (await service.get_profile(USER)).current_role == "paralegal"
     finally:
         await service.close()
 

@@ -169,7 +169,7 @@ async def test_stream_yields_the_answer(service: CoachService) -> None:
 async def test_many_concurrent_writers_lose_nothing(service: CoachService) -> None:
     users = [UserRef(platform="test", user_id=f"w{i}") for i in range(300)]
     ids = await asyncio.gather(
-        *(service.store.add_exchange(u, "q", "a", "question", "offline", None) for u in users)
+        *(service.store.record(u, "q", "a", "question", "offline", None) for u in users)
     )
     assert len(set(ids)) == 300
     assert (await service.store.counts())["users"] == 300

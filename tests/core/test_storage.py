@@ -41,12 +41,12 @@ async def test_start_twice_keeps_the_data(store: ProfileStore) -> None:
 
 async def test_turns_keep_order_odd_text_and_are_pruned(store: ProfileStore) -> None:
     odd = "Ünïcödé 👩🏽‍💻 <b>html</b> **md** \u202e" + "x" * 20_000
-    answer_id = await store.add_exchange(ALICE, odd, "an answer", "question", "offline", "query")
+    answer_id = await store.record(ALICE, odd, "an answer", "question", "offline", "query")
     turns = await store.recent_turns(ALICE)
     assert [t.text for t in turns] == [odd, "an answer"]
     assert turns[1].id == answer_id and turns[0].query == "query"
     for i in range(MAX_TURNS_KEPT):
-        await store.add_exchange(ALICE, f"q{i}", f"a{i}", "question", "offline", None)
+        await store.record(ALICE, f"q{i}", f"a{i}", "question", "offline", None)
     kept = await store.recent_turns(ALICE, limit=1000)
     assert len(kept) == MAX_TURNS_KEPT
     assert kept[-1].text == f"a{MAX_TURNS_KEPT - 1}"
@@ -65,7 +65,7 @@ async def test_record_writes_the_exchange_and_only_the_changed_fields(store: Pro
 
 
 async def test_feedback_only_on_your_own_answers(store: ProfileStore) -> None:
-    answer_id = await store.add_exchange(ALICE, "q", "a", "plan", "offline", None)
+    answer_id = await store.record(ALICE, "q", "a", "plan", "offline", None)
     assert await store.set_feedback(ALICE, answer_id, 5)
     assert not await store.set_feedback(BOB, answer_id, 1)
     assert not await store.set_feedback(ALICE, answer_id - 1, 1)  # the question, not an answer
@@ -74,8 +74,8 @@ async def test_feedback_only_on_your_own_answers(store: ProfileStore) -> None:
 
 async def test_forget_deletes_every_row_of_one_person(store: ProfileStore) -> None:
     await store.save_profile(ALICE, Profile(current_role="paralegal"))
-    await store.add_exchange(ALICE, "q", "a", "plan", "offline", None)
-    await store.add_exchange(BOB, "q", "a", "plan", "offline", None)
+    await store.record(ALICE, "q", "a", "plan", "offline", None)
+    await store.record(BOB, "q", "a", "plan", "offline", None)
     assert await store.rows_of(ALICE) == 3
     assert await store.forget(ALICE)
     assert await store.rows_of(ALICE) == 0
@@ -86,13 +86,9 @@ async def test_forget_deletes_every_row_of_one_person(store: ProfileStore) -> No
 async def test_concurrent_writers_lose_nothing(store: ProfileStore) -> None:
     users = [UserRef(platform="test", user_id=f"w{i}") for i in range(200)]
     ids = await asyncio.gather(
-        *(store.add_exchange(u, "q", "a", "question", "offline", None) for u in users),
+        *(store.record(u, "q", "a", "question", "offline", None) for u in users),
         *(store.save_profile(u, Profile(hours_per_week=3)) for u in users),
     )
     assert len({i for i in ids if isinstance(i, int)}) == 200
     assert await store.counts() == {"users": 200, "answers_today": 200}
     assert [(await store.get_profile(u)).hours_per_week for u in users[:5]] == [3] * 5
-
-
-async def test_ping_reports_the_database(store: ProfileStore) -> None:
-    assert await store.ping()

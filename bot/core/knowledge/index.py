@@ -57,6 +57,10 @@ class ReloadReport:
             "version": self.version,
         }
 
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.embedded)
+
     def summary(self) -> str:
         return (
             f"{self.added} added, {self.updated} updated, {self.removed} removed, "

@@ -36,7 +36,7 @@ class KnowledgeService:
         self.retriever = retriever
         self.shared_lock = shared_lock or NoReloadLock()
         self.watch_seconds = watch_seconds
-        self.index_ok = True
+        self._index_ok = True
         self._kb: KnowledgeBase | None = None
         self._followed: str | None = None  # the manifest fingerprint planning follows
         self._kb_lock = threading.Lock()
@@ -81,9 +81,16 @@ class KnowledgeService:
     async def reload(self, progress: Progress | None = None) -> ReloadReport:
         """One reload at a time: a second request is refused, not queued behind the first."""
         if self._reload_lock.locked():
+            metrics.RELOADS.labels(ReloadInProgress.kind).inc()
             raise ReloadInProgress("a knowledge reload is already running; try again when it finishes")
         async with self._reload_lock:
-            return await asyncio.to_thread(self.reload_sync, progress)
+            try:
+                report = await asyncio.to_thread(self.reload_sync, progress)
+            except CoachError as error:
+                metrics.RELOADS.labels(error.kind).inc()
+                raise
+        metrics.RELOADS.labels("changed" if report.changed else "no_change").inc()
+        return report
 
     def ensure_index_sync(self, progress: Progress | None = None) -> ReloadReport | None:
         """Build the index on first use, or rebuild it when the embedding model changed."""
@@ -151,16 +158,16 @@ class KnowledgeService:
             try:
                 await asyncio.to_thread(self.refresh_sync)
             except CoachError as error:
-                if self.index_ok:
+                if self._index_ok:
                     log.warning("knowledge index unreachable: %s", error.message)
-                self.index_ok = False
+                self._index_ok = False
                 continue
             except Exception:  # a bad edit in the folder must not stop the watcher
                 log.exception("could not follow the shared index")
                 continue
-            if not self.index_ok:
+            if not self._index_ok:
                 log.warning("knowledge index reachable again")
-            self.index_ok = True
+            self._index_ok = True
 
     def search_sync(self, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchResult]:
         return self.retriever.search_sync(query, k, doc_type)
