@@ -27,6 +27,7 @@ import yaml
 
 from bench.common import indexed_container, ms, p50, p95
 from bot.core.models import Answer, UserRef
+from bot.core.service import CoachService
 from bot.settings import PROJECT_ROOT
 
 EVAL = PROJECT_ROOT / "tests" / "eval"
@@ -130,13 +131,20 @@ TALLIES = (
 )  # fmt: skip
 
 
-async def evaluate(name: str = "people") -> tuple[dict[str, Tally], list[float]]:
+async def evaluate(
+    name: str = "people", service: CoachService | None = None
+) -> tuple[dict[str, Tally], list[float]]:
+    """Every case of a set through `service.ask` (by default a fresh coach on a built index)."""
     questions_path, conversations_path = SETS[name]
     tallies = {key: Tally() for key in TALLIES}
     latencies: list[float] = []
-    container = indexed_container()
-    service = container.service()
-    await service.start()
+    own = service is None
+    if service is None:
+        # As deployed after `coach data fetch`: with the task file, when a copy is beside the project.
+        shared = PROJECT_ROOT.parent / "shared" / "data" / "gpts-are-gpts"
+        container = indexed_container(**({"COACH_OCCUPATION_DATA": shared} if shared.is_dir() else {}))
+        service = container.service()
+        await service.start()
     try:
         await service.ask(UserRef(platform="eval", user_id="warm"), "I'm a paralegal, what should I learn?")
         for case in yaml.safe_load(questions_path.read_text()) if questions_path.exists() else []:
@@ -145,7 +153,9 @@ async def evaluate(name: str = "people") -> tuple[dict[str, Tally], list[float]]
             answer = await service.ask(user, case["question"])
             latencies.append(time.perf_counter() - started)
             score_state(case, answer, case["id"], tallies)
-        for conversation in yaml.safe_load(conversations_path.read_text()) if conversations_path.exists() else []:
+        for conversation in (
+            yaml.safe_load(conversations_path.read_text()) if conversations_path.exists() else []
+        ):
             user = UserRef(platform="eval", user_id=f"c-{conversation['id']}")
             for number, turn in enumerate(conversation["turns"]):
                 answer = await service.ask(user, turn["text"])
@@ -156,15 +166,20 @@ async def evaluate(name: str = "people") -> tuple[dict[str, Tally], list[float]]
                     tallies["follow-up act"].add(answer.intent == turn["act"], case, detail)
                 score_state(turn, answer, case, tallies)
     finally:
-        await service.close()
+        if own:
+            await service.close()
     return tallies, latencies
 
 
 def rows(name: str = "people") -> list[tuple[str, str]]:
     tallies, latencies = asyncio.run(evaluate(name))
-    figures = [(f"understanding ({name} set): {key}", tally.share()) for key, tally in tallies.items() if tally.total]
+    figures = [
+        (f"understanding ({name} set): {key}", tally.share()) for key, tally in tallies.items() if tally.total
+    ]
     if latencies:
-        figures.append((f"understanding ({name} set): ask p50 / p95", f"{ms(p50(latencies))} / {ms(p95(latencies))}"))
+        figures.append(
+            (f"understanding ({name} set): ask p50 / p95", f"{ms(p50(latencies))} / {ms(p95(latencies))}")
+        )
     return figures
 
 

@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(no_args_is_help=True, help="Validate, reload and inspect the knowledge base.")
 app.add_typer(kb_app, name="kb")
+data_app = typer.Typer(no_args_is_help=True, help="Data the coach downloads rather than ships.")
+app.add_typer(data_app, name="data")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,6 +116,20 @@ def read_batch() -> Iterator[str]:
             yield line
 
 
+def read_messages(default_user: str | None) -> Iterator[tuple[str | None, str]]:
+    """Lines of text, or JSON lines {"user": "u1", "text": "..."} so that one process can
+    replay many conversations; a line of text is its own user unless --user is given."""
+    for number, line in enumerate(read_batch(), 1):
+        if line.startswith("{"):
+            try:
+                data = json.loads(line)
+                yield str(data.get("user") or default_user or "") or None, str(data["text"])
+            except (ValueError, KeyError, TypeError):
+                raise CoachError(f'line {number} is not {{"user": ..., "text": ...}} JSON') from None
+        else:
+            yield default_user, line
+
+
 # -- knowledge ------------------------------------------------------------------------------
 
 
@@ -157,6 +173,30 @@ def kb_stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
         f"{sum(docs.values())} documents ({', '.join(f'{n} {k}s' for k, n in docs.items())}), "
         f"{stats['chunks']} chunks, {stats['backend']} index {stats.get('collection')}"
     )
+
+
+@data_app.command("fetch")
+@cli_errors
+def data_fetch(
+    source: Annotated[
+        str | None,
+        typer.Option("--from", help="A folder holding full_labelset.tsv, or a URL base to download it from."),
+    ] = None,
+) -> None:
+    """Download the GPTs-are-GPTs task file (checksum-verified) into the data folder."""
+    from bot.core.understanding.fetch import DEFAULT_SOURCE, fetch_occupation_data
+
+    settings = Settings()
+    target = settings.data_dir / "occupations"
+    with progress_bar("Downloading O*NET task ratings") as progress:
+        path = fetch_occupation_data(target, source or DEFAULT_SOURCE, _bytes_progress(progress))
+    typer.echo(f"ok: {path}")
+
+
+def _bytes_progress(progress: Progress | None) -> Callable[[int, int | None], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(done, total or done)
 
 
 # -- search ---------------------------------------------------------------------------------
@@ -218,17 +258,17 @@ def ask(
     if not question.strip():
         raise typer.BadParameter("the question is empty", param_hint="QUESTION")
     container = ready_container()
-    questions = read_batch() if question == "-" else iter([question])
-    asyncio.run(_ask_all(container, questions, user, hours, as_json))
+    messages = read_messages(user) if question == "-" else iter([(user, question)])
+    asyncio.run(_ask_all(container, messages, hours, as_json))
 
 
 async def _ask_all(
-    container: Container, questions: Iterator[str], user: str | None, hours: float | None, as_json: bool
+    container: Container, messages: Iterator[tuple[str | None, str]], hours: float | None, as_json: bool
 ) -> None:
     service = container.service()
     await service.start()
     try:
-        for text in questions:
+        for user, text in messages:
             ref = UserRef(platform="cli", user_id=user or f"once-{uuid.uuid4().hex}")
             try:
                 answer = await service.ask(ref, text, hours)
@@ -246,7 +286,7 @@ async def _ask_all(
 CHAT_HELP = """Commands:
   /plan                 your full plan
   /profile              what I know about you
-  /profile role ID      set your current role (also: target ID, hours N, years N)
+  /profile role JOB     set your current job, in your words (also: target ROLE, hours N, years N)
   /forget               delete everything I keep about you
   /help                 this list
   /quit                 leave"""
@@ -311,7 +351,7 @@ async def _chat_command(service: CoachService, user: UserRef, text: str) -> str 
                      "years": "experience_years"}.get(parts[1].lower())  # fmt: skip
             if field is None:
                 return "Use /profile role ID, /profile target ID, /profile hours N or /profile years N."
-            value: object = parts[2]
+            value: object = " ".join(parts[2:])  # "/profile role dental hygienist": the whole phrase
             if field in {"hours_per_week", "experience_years"}:
                 try:
                     value = float(parts[2])
@@ -319,10 +359,7 @@ async def _chat_command(service: CoachService, user: UserRef, text: str) -> str 
                     return f"{parts[2]!r} is not a number."
             await service.update_profile(user, **{field: value})
         profile = await service.get_profile(user)
-        lines = [
-            f"{name.replace('_', ' ')}: {value if value is not None else '-'}" for name, value in profile
-        ]
-        return "\n".join(lines)
+        return "\n".join(f"{label}: {value}" for label, value in await service.profile_summary(profile))
     if command.startswith("/"):
         return f"Unknown command {command}. " + CHAT_HELP
     return None

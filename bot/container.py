@@ -91,6 +91,8 @@ class Container:
                 self.embedder,
                 answerer=build_answerer(self.settings),
                 llm_timeout=self.settings.llm_timeout_seconds,
+                occupation_folders=self.settings.occupation_folders,
+                cache_dir=self.settings.data_dir / "vectors",
             )
         return self._service
 

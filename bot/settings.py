@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     discord_message_content: bool = Field(False, validation_alias=_env("DISCORD_MESSAGE_CONTENT"))
     discord_shard_count: int | None = Field(None, ge=1, validation_alias=_env("DISCORD_SHARD_COUNT"))
 
+    # A folder holding the GPTs-are-GPTs files (full_labelset.tsv); default: the data folder's
+    # `occupations/`, where `coach data fetch` puts them.
+    occupation_data: Path | None = Field(None, validation_alias=_env("COACH_OCCUPATION_DATA"))
+
     log_level: str = Field("WARNING", validation_alias=_env("COACH_LOG_LEVEL"))
     # /healthz and /metrics: off unless a port is set; loopback unless told otherwise.
     http_port: int | None = Field(None, ge=1, le=65535, validation_alias=_env("COACH_HTTP_PORT"))
@@ -91,6 +95,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
         return value
+
+    @property
+    def occupation_folders(self) -> list[Path]:
+        return [p for p in (self.occupation_data, self.data_dir / "occupations") if p is not None]
 
     @property
     def chroma_dir(self) -> Path:

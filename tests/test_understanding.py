@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from bot.container import Container
-from bot.core.profiling import read_experience, read_horizon_weeks, read_hours
+from bot.core.understanding.numbers import read_experience, read_horizon_weeks, read_hours
 
 EVAL = Path(__file__).resolve().parent / "eval"
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,6 +100,30 @@ def test_horizon() -> None:
     assert read_horizon_weeks("in 5 years I want to be a manager") is None
 
 
+SHARED_DATA = ROOT.parent / "shared" / "data" / "gpts-are-gpts"
+
+
+@pytest.fixture
+async def real_service(real_container: Container, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The coach over the real knowledge base and model, with the task file when it is beside
+    the repository (as after `coach data fetch`), on a fresh database."""
+    from bot.core.profiles import ProfileStore
+    from bot.core.service import CoachService
+
+    store = ProfileStore(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+    folders = [SHARED_DATA] if SHARED_DATA.is_dir() else []
+    service = CoachService(
+        real_container.knowledge,
+        store,
+        real_container.embedder,
+        occupation_folders=folders,
+        cache_dir=real_container.settings.data_dir / "vectors",
+    )
+    await service.start()
+    yield service
+    await service.close()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "current", "target"),
@@ -107,52 +131,113 @@ def test_horizon() -> None:
         ("I'm a paralegal", "paralegal", None),
         ("Legal assistant here. What now?", "paralegal", None),
         ("I work in a call centre", "customer-service-representative", None),
-        ("I drive a delivery truck", "delivery-driver", None),
         ("I'm a long-haul trucker", "truck-driver", None),
         ("I want to become a prompt engineer", None, "prompt-engineer"),
         ("I'm a teacher and I'd like to move into AI product management", "teacher", "ai-product-manager"),
-        ("How do I get into data labelling work?", None, "ai-trainer"),
-        ("As a bookkeeper, should I learn Python?", "bookkeeper", None),
-        ("Graphic designers: are we finished?", None, None),
         ("What does a data scientist do?", None, None),
         ("I'm worried about my job", None, None),
-        ("I work at a bank", None, None),
+        ("I'm definitely not a programmer", None, None),
+        ("my brother is a paralegal, should he worry?", None, None),
     ],
 )  # fmt: skip
-def test_roles_from_free_text(
-    real_container: Container, text: str, current: str | None, target: str | None
-) -> None:
-    from bot.core.profiling import Profiler
+async def test_roles_from_free_text(real_service, text: str, current: str | None, target: str | None) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
 
-    profiler = Profiler(real_container.knowledge.kb, real_container.embedder)
-    reading = profiler.read(text)
-    assert (reading.current_role, reading.target_role) == (current, target)
+    answer = await real_service.ask(UserRef(platform="test", user_id=text[:40]), text)
+    assert (answer.profile.current_role, answer.profile.target_role) == (current, target)
 
 
 @pytest.mark.slow
-async def test_did_you_mean_then_yes_or_no(real_container: Container, tmp_path: Path) -> None:
-    """A close but unsure match gets a question, not a guess; "yes" settles it, "no" keeps
-    what was known."""
+async def test_occupations_outside_the_knowledge_base_are_recognised_honestly(real_service) -> None:  # type: ignore[no-untyped-def]
     from bot.core.models import UserRef
-    from bot.core.profiles import ProfileStore
-    from bot.core.service import CoachService
 
-    store = ProfileStore(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
-    service = CoachService(real_container.knowledge, store, real_container.embedder)
-    await service.start()
-    user = UserRef(platform="test", user_id="dym")
-    try:
-        first = await service.ask(user, "I'm a lab technician")  # "electrical technician"? not sure
-        assert first.intent == "clarify" and "Electrician" in first.answer
-        assert (await service.get_profile(user)).current_role is None
-        no = await service.ask(user, "no")
-        assert no.intent == "clarify" and "job" in no.answer
-        assert (await service.get_profile(user)).current_role is None
+    answer = await real_service.ask(UserRef(platform="test", user_id="dh"), "I work as a dental hygienist")
+    assert answer.profile.onet_code == "29-1292.00" and answer.profile.current_role is None
+    assert "don't have a full guide" in answer.answer and answer.exposure is not None
+    assert answer.exposure.onet_code == "29-1292.00" and answer.plan is not None
+    assert "You're a" not in answer.answer  # never claims a role the person does not have
 
-        again = await service.ask(user, "My job is keying invoices into the accounts system")
-        assert again.intent == "clarify" and "Data entry clerk" in again.answer
-        yes = await service.ask(user, "yes")
-        assert yes.intent == "plan" and yes.profile.current_role == "data-entry-clerk"
-        assert (await service.get_profile(user)).current_role == "data-entry-clerk"
-    finally:
-        await service.close()
+
+@pytest.mark.slow
+async def test_unsure_job_offers_choices_and_a_number_picks_one(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
+
+    user = UserRef(platform="test", user_id="choices")
+    first = await real_service.ask(user, "I work at a bank")
+    assert first.intent == "clarify" and len(first.choices) >= 2
+    assert (await real_service.get_profile(user)).onet_code is None
+    chosen = await real_service.ask(user, "1")
+    assert chosen.intent == "plan"
+    assert (await real_service.get_profile(user)).onet_code is not None
+
+
+@pytest.mark.slow
+async def test_follow_ups_are_answered_from_the_conversation(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
+
+    user = UserRef(platform="test", user_id="follow")
+    plan = await real_service.ask(user, "I'm a paralegal with 5 hours a week, what should I learn?")
+    assert plan.intent == "plan" and plan.plan is not None
+    how_long = await real_service.ask(user, "how long will this take?")
+    assert how_long.intent == "how_long" and f"{plan.plan.total_weeks} week" in how_long.answer
+    start = await real_service.ask(user, "ok where do I start?")
+    first = plan.plan.weeks[0].items[0]
+    assert start.intent == "first_step" and first.resource.url in start.answer
+    why = await real_service.ask(user, "why that role?")
+    assert why.intent == "why_role" and plan.target_roles[0] in why.target_roles
+    known = await real_service.ask(user, "I've used SQL for years")
+    assert known.intent == "known_skill" and "sql" in known.profile.known_skills
+    assert "sql" not in (known.plan.skills if known.plan else [])
+    switched = await real_service.ask(user, "I'd rather become a data analyst")
+    assert switched.intent == "retarget" and switched.profile.target_role == "data-analyst"
+    assert switched.plan is not None and switched.plan.target_role == "data-analyst"
+    hours = await real_service.ask(user, "I only have 2 hours a week now")
+    assert hours.intent == "change_hours" and hours.profile.hours_per_week == 2
+    assert all(week.hours <= 2 for week in hours.plan.weeks)
+
+
+@pytest.mark.slow
+async def test_other_languages_get_the_offline_language_note(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
+
+    answer = await real_service.ask(
+        UserRef(platform="test", user_id="es"), "Soy contadora y quiero aprender sobre IA"
+    )
+    assert answer.language == "es" and "Offline answers are in English" in answer.answer
+
+
+@pytest.mark.slow
+async def test_profile_command_takes_a_whole_phrase(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
+
+    user = UserRef(platform="test", user_id="phrase")
+    profile = await real_service.update_profile(user, current_role="dental hygienist")
+    assert profile.onet_code == "29-1292.00" and profile.current_role is None
+    profile = await real_service.update_profile(user, target_role="ai trainer")
+    assert profile.target_role == "ai-trainer"
+    lines = dict(await real_service.profile_summary(profile))
+    assert lines["Current role"].startswith("Dental Hygienists")
+
+
+# Regression floors on the frozen evaluation written in people's own words (bench/understanding.py).
+# They sit a little under the figures measured when they were set (see the README); they are
+# floors against regressions, not the goals, and the cases are never edited to meet them.
+PEOPLE_FLOORS = {
+    "current role": 0.35,
+    "target role": 0.6,
+    "relevant plan skill": 0.45,
+    "follow-up act": 0.6,
+    "hours per week": 0.8,
+    "language detected": 1.0,
+}
+
+
+@pytest.mark.slow
+async def test_people_in_their_own_words_meet_the_floors(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bench.understanding import evaluate
+
+    tallies, _latencies = await evaluate("people", real_service)
+    shares = {key: tally.hits / tally.total for key, tally in tallies.items() if tally.total}
+    print({key: round(value, 2) for key, value in shares.items()})
+    low = {key: shares[key] for key, floor in PEOPLE_FLOORS.items() if shares[key] < floor}
+    assert not low, low

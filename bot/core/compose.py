@@ -265,3 +265,117 @@ def clarify_answer(kb: KnowledgeBase, role_id: str, kind: str) -> str:
             "few words, and I'll tailor the advice."
         )
     return f'Did you mean you\'d like to become a {title}? Reply "yes", or name the role you have in mind.'
+
+
+# -- understanding and follow-ups -------------------------------------------------------------
+
+VAGUE = (
+    "Happy to help you work that out. Tell me what you do now, in your own words (what a normal "
+    "day involves), and what you'd like more of or less of. From there I can show how AI changes "
+    "that work and which roles and skills would suit you."
+)
+ASK_WORK = (
+    "I couldn't tell which job that is. What does your work involve day to day? A sentence or "
+    'two, like "I schedule deliveries and answer drivers\' calls", is enough.'
+)
+ASK_HOURS = 'How many hours a week can you spend learning now? A number is enough, like "3 hours a week".'
+OFFLINE_LANGUAGE = (
+    "(Offline answers are in English; a coach with a language model configured answers in {language}.)"
+)
+NO_PLAN_YET = (
+    "We don't have a plan yet. Tell me your current job (or the role you'd like) and your hours a "
+    "week, and I'll build one."
+)
+
+
+def choices_question(kind: str, titles: Sequence[str]) -> str:
+    numbered = "\n".join(f"{i}. {t}" for i, t in enumerate(titles, 1))
+    question = "Which of these is closest to your work?" if kind == "current" else "Which role do you mean?"
+    return f"{question}\n{numbered}\nReply with a number, or describe it in other words."
+
+
+def occupation_exposure_text(title: str, human_beta: float, gpt4_beta: float) -> str:
+    level = "high" if human_beta >= 0.5 else "moderate" if human_beta >= 0.25 else "low"
+    return (
+        f'How much AI touches this work: in the "GPTs are GPTs" study (Eloundou et al., Science 2024), '
+        f"{title} have a {level} exposure score: {human_beta:.2f} as rated by people and "
+        f"{gpt4_beta:.2f} as rated by GPT-4 (0 = none of the tasks, 1 = all). It estimates how much "
+        "of the work a language model and the software built on it could speed up, not whether "
+        "the job disappears."
+    )
+
+
+def no_guide_text(title: str, near: Sequence[str]) -> str:
+    text = f"You work as {a(title.lower())} (O*NET: {title}). I don't have a full guide for that job yet."
+    if near:
+        text += " The roles in my knowledge base closest to your work are " + ", ".join(near) + "."
+    return text
+
+
+def how_long_text(kb: KnowledgeBase, plan: Plan) -> str:
+    goal = kb.roles[plan.target_role].title if plan.target_role in kb.roles else "your goal"
+    weeks = plan.total_weeks
+    text = (
+        f"This plan toward {goal} takes {weeks} week{'s' if weeks != 1 else ''} at "
+        f"{hours_text(plan.hours_per_week)} a week: {plan.total_hours:g} hours in all."
+    )
+    if plan.later_skills:
+        later = ", ".join(kb.skills[s].title for s in plan.later_skills if s in kb.skills)
+        text += f" After it, {later} would round out the role."
+    text += " More hours a week shortens it; tell me a new number and I'll re-plan."
+    return text
+
+
+def why_role_text(
+    kb: KnowledgeBase, suggestions: Sequence[TargetSuggestion], plan: Plan | None, held: Sequence[str]
+) -> str:
+    lines: list[str] = []
+    for suggestion in suggestions[:3]:
+        lines.append(f"{BULLET} {suggestion.title}: {suggestion.why}")
+    if not lines and plan is not None and plan.target_role in kb.roles:
+        role = kb.roles[plan.target_role]
+        lines.append(f"{BULLET} {role.title}: {role.summary}")
+    if not lines:
+        return NO_PLAN_YET
+    text = "Why these roles:\n" + "\n".join(lines)
+    if held:
+        text += "\n\nSkills you already bring: " + ", ".join(held) + "."
+    return text
+
+
+def first_step_text(kb: KnowledgeBase, plan: Plan) -> str:
+    if not plan.weeks or not plan.weeks[0].items:
+        return "Your plan has nothing left to do in its first week: ask me for the full plan with /plan."
+    item = plan.weeks[0].items[0]
+    skill = kb.skills[item.skill].title if item.skill in kb.skills else item.skill
+    return (
+        f"Start here, this week: {item.activity.rstrip('.')} ({skill}, {hours_text(item.hours)}).\n"
+        f"{item.resource.title}: {item.resource.url}"
+    )
+
+
+def own_tasks_text(title: str, most: Sequence[tuple[str, str]], least: Sequence[tuple[str, str]]) -> str:
+    label = {"E1": "directly exposed", "E2": "exposed with AI software", "E0": "not exposed"}
+    parts = [f"Your tasks as {a(title.lower())}, as rated in the GPTs-are-GPTs study (O*NET tasks):"]
+    if most:
+        parts.append("Most exposed:\n" + "\n".join(f"{BULLET} {t} ({label.get(e, e)})" for t, e in most))
+    if least:
+        parts.append("Least exposed:\n" + "\n".join(f"{BULLET} {t} ({label.get(e, e)})" for t, e in least))
+    parts.append("Sources: Eloundou et al., GPTs are GPTs (Science, 2024); O*NET 27 task statements.")
+    return "\n\n".join(parts)
+
+
+def compare_text(kb: KnowledgeBase, first: str, second: str, have: dict[str, int]) -> str:
+    parts: list[str] = []
+    for role_id in (first, second):
+        role = kb.roles[role_id]
+        needs = ", ".join(kb.skills[s.id].title for s in role.skills[:4] if s.id in kb.skills)
+        held = sum(1 for s in role.skills if have.get(s.id, 0) >= s.level)
+        line = f"{role.title}: {role.summary}. Key skills: {needs}."
+        if have:
+            line += f" You already have {held} of its {len(role.skills)} skills at the level it needs."
+        if role.exposure is not None:
+            line += f" Exposure (human-rated beta): {role.exposure.human_beta:.2f}."
+        parts.append(line)
+    parts.append(f'Say "plan for {kb.roles[second].title}" (or the other) and I\'ll build the plan.')
+    return "\n\n".join(parts)

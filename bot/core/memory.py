@@ -36,7 +36,7 @@ class Recall:
     """What the coach remembers of one person before answering."""
 
     profile: Profile = field(default_factory=Profile)
-    pending: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None  # the stored conversation state
     history: list[Turn] = field(default_factory=list)
     ok: bool = True
 
@@ -87,11 +87,11 @@ class Memory:
 
     async def recall(self, user: UserRef, turns: int = 6) -> Recall:
         try:
-            profile, pending, history = await self.direct(lambda: self.store.recall(user, turns))
+            profile, state, history = await self.direct(lambda: self.store.recall(user, turns))
         except Exception as error:  # every driver error means the same here: no memory now
             self._failed(error, "reading a profile")
             return Recall(ok=False)
-        return Recall(profile, pending, history)
+        return Recall(profile, state, history)
 
     async def profile_or_blank(self, user: UserRef) -> Profile:
         return (await self.recall(user, 0)).profile
@@ -106,14 +106,14 @@ class Memory:
         query: str | None,
         before: Profile,
         after: Profile,
-        pending: dict[str, Any] | None,
+        state: dict[str, Any] | None,
     ) -> int | None:
         """Store one exchange and what it changed in the profile. Returns the answer's id, or
         None when the database is down and the writes wait in the queue."""
         changes = profile_changes(before, after)
 
         async def record() -> int:
-            return await self.store.record(user, question, answer, intent, mode, query, changes, pending)
+            return await self.store.record(user, question, answer, intent, mode, query, changes, state)
 
         return await self._write("saving an answer", record)
 

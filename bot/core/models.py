@@ -7,7 +7,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 Mode = Literal["offline", "llm"]
-Intent = Literal["plan", "full_plan", "question", "smalltalk", "off_topic", "clarify", "invalid", "profile"]
+# The dialogue act of the person's message, or what the coach did about it ("clarify": it asked).
+Intent = Literal[
+    "plan", "full_plan", "question", "smalltalk", "off_topic", "clarify", "invalid", "how_long",
+    "why_role", "first_step", "own_tasks", "known_skill", "retarget", "change_hours", "compare",
+    "vague", "choose",
+]  # fmt: skip
 
 
 class UserRef(BaseModel):
@@ -28,6 +33,8 @@ class Profile(BaseModel):
     target_role: str | None = None
     hours_per_week: float | None = None
     experience_years: float | None = None
+    onet_code: str | None = None  # the person's O*NET occupation, for knowledge-base roles too
+    known_skills: list[str] = Field(default_factory=list)  # skills they said they have
 
     def public(self) -> dict[str, Any]:
         return self.model_dump()
@@ -91,6 +98,26 @@ class TargetSuggestion(BaseModel):
     fit: float
 
 
+class TaskExposure(BaseModel):
+    task: str
+    label: str  # E0 not exposed, E1 directly exposed, E2 exposed with LLM-powered software
+
+
+class ExposureFigures(BaseModel):
+    onet_code: str
+    onet_title: str
+    human_beta: float
+    gpt4_beta: float
+    tasks: dict[str, list[TaskExposure]] | None = None  # "most" and "least" exposed
+
+
+class ReplyChoice(BaseModel):
+    """A suggested reply: a button on the chat platforms, a numbered line in the terminal."""
+
+    label: str
+    text: str  # what choosing it sends as the person's message
+
+
 class Answer(BaseModel):
     mode: Mode = "offline"
     answer: str
@@ -101,6 +128,9 @@ class Answer(BaseModel):
     sources: list[Citation] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # what the coach assumed or changed
     answer_id: int | None = None
+    exposure: ExposureFigures | None = None
+    choices: list[ReplyChoice] = Field(default_factory=list)
+    language: str = "en"
 
     def public(self) -> dict[str, Any]:
         """The `coach ask --json` shape (design/interfaces.md), extra keys beside it."""
@@ -114,4 +144,7 @@ class Answer(BaseModel):
             "intent": self.intent,
             "notes": self.notes,
             "answer_id": self.answer_id,
+            "exposure": self.exposure.model_dump(exclude_none=True) if self.exposure else None,
+            "choices": [c.model_dump() for c in self.choices],
+            "language": self.language,
         }

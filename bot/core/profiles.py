@@ -49,7 +49,11 @@ class UserRow(Base):
     target_role: Mapped[str | None] = mapped_column(String(80))
     hours_per_week: Mapped[float | None] = mapped_column(Float)
     experience_years: Mapped[float | None] = mapped_column(Float)
-    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a "did you mean ...?" awaiting a yes
+    onet_code: Mapped[str | None] = mapped_column(String(16))
+    known_skills: Mapped[list[str] | None] = mapped_column(JSON)
+    # The conversation state (understanding/state.py). The column keeps its first-round name,
+    # so databases of that round need no migration for it.
+    state: Mapped[dict[str, Any] | None] = mapped_column("pending", JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, onupdate=now)
 
@@ -102,6 +106,7 @@ class ProfileStore:
     async def start(self) -> None:
         async with self.engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
+            await connection.run_sync(_add_missing_columns)
         self.started = True
 
     async def close(self) -> None:
@@ -134,14 +139,14 @@ class ProfileStore:
     async def recall(
         self, user: UserRef, turns: int = 6
     ) -> tuple[Profile, dict[str, Any] | None, list[Turn]]:
-        """Profile, pending "did you mean", and the last turns: everything a question needs, in
+        """Profile, conversation state, and the last turns: everything a question needs, in
         one session (and one query for someone new)."""
         async with self._sessions() as session:
             row = await session.get(UserRow, user.key)
             if row is None:
                 return Profile(), None, []
             recent = await self._recent(session, user, turns) if turns else []
-            return _profile(row), (dict(row.pending) if row.pending else None), recent
+            return _profile(row), (dict(row.state) if row.state else None), recent
 
     async def record(
         self,
@@ -152,18 +157,18 @@ class ProfileStore:
         mode: str,
         query: str | None,
         changes: dict[str, Any] | None = None,
-        pending: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
     ) -> int:
         """One exchange and the profile fields it changed, in one transaction; the answer's id."""
         async with self._writing(), self._sessions.begin() as session:
-            _apply(await self._user_row(session, user), changes or {}, pending)
+            _apply(await self._user_row(session, user), changes or {}, state)
             return await self._add_turns(session, user, question, answer, intent, mode, query)
 
-    async def save_profile(
-        self, user: UserRef, profile: Profile, pending: dict[str, Any] | None = None
-    ) -> Profile:
+    async def save_profile(self, user: UserRef, profile: Profile) -> Profile:
+        """Set profile fields; the conversation state is left as it is."""
         async with self._writing(), self._sessions.begin() as session:
-            _apply(await self._user_row(session, user), profile.model_dump(), pending)
+            row = await self._user_row(session, user)
+            _apply(row, profile.model_dump(), row.state)
         return profile
 
     @staticmethod
@@ -244,11 +249,22 @@ class ProfileStore:
             return int(turns or 0) + int(users or 0)
 
 
-def _apply(row: UserRow, fields: dict[str, Any], pending: dict[str, Any] | None) -> None:
+def _apply(row: UserRow, fields: dict[str, Any], state: dict[str, Any] | None) -> None:
     for field, value in fields.items():
         setattr(row, field, value)
-    row.pending = pending
+    row.state = state
     row.updated_at = now()
+
+
+def _add_missing_columns(connection: Any) -> None:
+    """Columns added since the first round, added to a database created by it."""
+    from sqlalchemy import inspect, text
+
+    present = {column["name"] for column in inspect(connection).get_columns("users")}
+    for column in UserRow.__table__.columns:
+        if column.name not in present:
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.execute(text(f'ALTER TABLE users ADD COLUMN "{column.name}" {kind}'))
 
 
 def _profile(row: UserRow | None) -> Profile:
@@ -259,6 +275,8 @@ def _profile(row: UserRow | None) -> Profile:
         target_role=row.target_role,
         hours_per_week=row.hours_per_week,
         experience_years=row.experience_years,
+        onet_code=row.onet_code,
+        known_skills=list(row.known_skills or []),
     )
 
 

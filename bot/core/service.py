@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import re
 import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core import compose, metrics
+from bot.core.dialogue import Engine, Turn, match_profile, plan_for, respond, understand
 from bot.core.embeddings import Embedder
 from bot.core.errors import CoachError, InvalidInput
 from bot.core.knowledge.index import ReloadReport
@@ -21,16 +23,13 @@ from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.knowledge.service import KnowledgeService
 from bot.core.memory import ANSWERED_WITHOUT_MEMORY, Memory
 from bot.core.models import Answer, Citation, Plan, Profile, TargetSuggestion, UserRef
-from bot.core.planner import (
-    DEFAULT_HOURS_PER_WEEK,
-    Need,
-    build_plan,
-    role_levels,
-    skill_gap,
-    suggest_targets,
-)
-from bot.core.profiles import ProfileStore, Turn
-from bot.core.profiling import Profiler, Understanding, normalise
+from bot.core.profiles import ProfileStore
+from bot.core.profiles import Turn as StoredTurn
+from bot.core.retrieval import SearchResult
+from bot.core.understanding.language import language_name
+from bot.core.understanding.occupations import OccupationTable
+from bot.core.understanding.reader import Reader, close_candidates, is_sure
+from bot.core.understanding.state import ConversationState
 
 if TYPE_CHECKING:  # LangChain loads only when a model is configured
     from bot.core.agent.answerer import LLMAnswerer
@@ -38,28 +37,6 @@ if TYPE_CHECKING:  # LangChain loads only when a model is configured
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4000
-OFF_TOPIC_SIMILARITY = 0.3
-
-GREETING = re.compile(
-    r"^(hi|hello|hey|hiya|yo|good (morning|afternoon|evening)|greetings|howdy)\b"
-    r"[\s!.,]*(there|coach|bot)?[\s!.]*$"
-)
-THANKS = re.compile(r"^(thanks?|thank you|thx|cheers|ta|great|cool|ok(ay)?|nice|perfect)\b[\s\w!.,]{0,20}$")
-YES = re.compile(r"^(yes|yeah|yep|yup|correct|right|that's right|exactly|sure|y)\b")
-NO = re.compile(r"^(no|nope|nah|not really|wrong|n)\b")
-FULL_PLAN = re.compile(
-    r"(^/plan\b|\b(full|whole|complete|entire|all of the|detailed) plan\b|\ball (the )?weeks\b)"
-)
-PLAN_WORDS = re.compile(
-    r"\b(plan|roadmap|schedule|learn|learning|study|upskill|reskill|retrain|next|path|transition|switch|"
-    r"move into|become|stay relevant|what now|what should i|what can i|what could i|career change|"
-    r"worried|replace|replaced|automat\w*|future|pivot|get into|is there a path)\b"
-)
-FOLLOW_UP = re.compile(r"^(and|but|also|so|ok|okay)?\s*(what|how) about\s+(?P<topic>.+?)\??$")
-CAREER_WORDS = re.compile(
-    r"\b(job|jobs|work|career|skill|skills|learn|role|roles|ai|course|hours|plan|automation|automate|"
-    r"employ\w*|hire|hiring|resume|cv|portfolio|salary|industry|profession|occupation|retrain)\b"
-)
 
 
 def clean_text(text: str) -> str:
@@ -71,14 +48,6 @@ def clean_text(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
-@dataclass
-class Engine:
-    """What answering needs from one version of the knowledge base."""
-
-    kb: KnowledgeBase
-    profiler: Profiler
-
-
 class CoachService:
     def __init__(
         self,
@@ -88,7 +57,12 @@ class CoachService:
         max_message_chars: int = MAX_MESSAGE_CHARS,
         answerer: LLMAnswerer | None = None,
         llm_timeout: float = 30.0,
+        occupation_folders: list[Path] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
+        self.occupation_folders = occupation_folders or []
+        self.cache_dir = cache_dir
+        self._table: OccupationTable | None = None
         self.knowledge = knowledge
         self.store = store
         self.memory = Memory(store)
@@ -157,11 +131,28 @@ class CoachService:
             return self._engine
         async with self._engine_lock:
             if self._engine is None or self._engine.kb is not kb:
-                profiler = await asyncio.to_thread(Profiler, kb, self.embedder)
-                # Build the role-name vectors now rather than inside someone's first question.
-                await asyncio.to_thread(profiler.matcher.best, "warm up")
-                self._engine = Engine(kb, profiler)
+                self._engine = await asyncio.to_thread(self._build_engine, kb)
             return self._engine
+
+    def _build_engine(self, kb: KnowledgeBase) -> Engine:
+        if self._table is None:
+            self._table = OccupationTable.load(self.occupation_folders)
+            if not self._table.has_tasks:
+                log.warning(
+                    "no occupation task file found (run `coach data fetch`); answering without task detail"
+                )
+        retriever = self.knowledge.retriever
+
+        def search_roles(text: str) -> list[tuple[str, float]]:
+            try:
+                return [(r.id, r.similarity) for r in retriever.search_sync(text, 3, "role")]
+            except CoachError:  # the index is down: recognition still has every role's own texts
+                return []
+
+        reader = Reader(kb, self._table, self.embedder, self.cache_dir, search_roles=search_roles)
+        # Role and occupation vectors now, rather than inside someone's first question.
+        reader.warm()
+        return Engine(kb, self._table, reader)
 
     def _lock_for(self, user: UserRef) -> asyncio.Lock:
         lock = self._user_locks.get(user.key)
@@ -217,16 +208,16 @@ class CoachService:
         async with self._lock_for(user):
             engine = await self.engine()
             recall = await self.memory.recall(user)
-            profile, pending, history = recall.profile, recall.pending, recall.history
+            profile, history = recall.profile, recall.history
             # With a model, the offline answer is composed only if the model fails.
             model = self.answerer is not None
-            args = (engine, profile, pending, history, clean, hours)
-            answer, query, new_pending = await self._answer(*args, draft=model)
-            if model and answer.intent not in {"invalid", "clarify"}:
-                written = await self._with_model(engine, answer, history, clean, query, on_token)
-                if written is None:
-                    answer, query, new_pending = await self._answer(*args)
-                else:
+            args = (engine, profile, recall.state, clean, hours)
+            # The offline reading runs first either way: the model answers from the same act,
+            # state and computed facts, and falls back to them.
+            answer, query, state = await self._answer(*args)
+            if model and answer.intent != "invalid":
+                written = await self._with_model(engine, answer, state, history, clean, query, on_token)
+                if written is not None:
                     answer = written
             if not recall.ok:
                 answer.answer = f"{answer.answer}\n\n{ANSWERED_WITHOUT_MEMORY}"
@@ -239,7 +230,7 @@ class CoachService:
                 query,
                 profile,
                 answer.profile,
-                new_pending,
+                state.stored(),
             )
             return answer
 
@@ -247,7 +238,8 @@ class CoachService:
         self,
         engine: Engine,
         offline: Answer,
-        history: list[Turn],
+        state: ConversationState,
+        history: list[StoredTurn],
         text: str,
         query: str | None,
         on_token: Callable[[str], Any] | None,
@@ -256,11 +248,20 @@ class CoachService:
         from bot.core.agent.tools import TurnState
 
         assert self.answerer is not None
+        remembered = state
         state = TurnState(
             kb=engine.kb,
             profile=offline.profile,
             search=self.knowledge.search,
             build_plan=self.plan_for,
+            conversation={
+                "act": offline.intent,
+                "language": language_name(offline.language),
+                "computed_facts": offline.answer or None,
+                "last_plan": remembered.plan.public() if remembered.plan else None,
+                "suggested_roles": [s.model_dump() for s in remembered.suggestions],
+                "exposure": offline.exposure.model_dump() if offline.exposure else None,
+            },
         )
         try:
             async with asyncio.timeout(self.llm_timeout):
@@ -278,13 +279,17 @@ class CoachService:
         return Answer(
             mode="llm",
             answer=reply,
-            # What the model did decides the kind of answer: a plan only if it built one.
-            intent="plan" if state.plan else ("question" if offline.intent == "plan" else offline.intent),
+            # The act stands, except that a plan the model built answers an open question.
+            intent="plan"
+            if state.plan and offline.intent in {"clarify", "question", "vague", "smalltalk"}
+            else offline.intent,
             profile=state.profile,
-            target_roles=state.target_roles,
-            plan=state.plan,
-            sources=state.sources,
+            target_roles=state.target_roles or offline.target_roles,
+            plan=state.plan or offline.plan,
+            sources=state.sources or offline.sources,
             notes=offline.notes,
+            exposure=offline.exposure,
+            language=offline.language,
         )
 
     async def stream(self, user: UserRef, text: str, hours: float | None = None) -> AsyncIterator[str]:
@@ -310,206 +315,43 @@ class CoachService:
         self,
         engine: Engine,
         profile: Profile,
-        pending: dict[str, Any] | None,
-        history: list[Turn],
+        stored: dict[str, Any] | None,
         text: str,
         hours: float | None,
-        draft: bool = False,
-    ) -> tuple[Answer, str | None, dict[str, Any] | None]:
-        """The offline answer. A draft stops once intent and profile are known (the model
-        writes the rest), so nothing is searched or planned that nobody will read."""
-        kb = engine.kb
-        lowered = normalise(text)
-        reading = await asyncio.to_thread(engine.profiler.read, text)
-        notes: list[str] = []
+    ) -> tuple[Answer, str | None, ConversationState]:
+        """The offline answer, and the conversation state to keep."""
+        state = ConversationState.from_stored(stored)
+        reading = await asyncio.to_thread(engine.reader.read, text)
+        turn = Turn(engine, text, reading, profile, state, self._search_any)
+        act = understand(turn, hours)
+        answer = await respond(turn, act)
+        return answer, turn.query, turn.state
 
-        if pending and YES.match(lowered) and pending.get("role") in kb.roles:
-            field = "current_role" if pending.get("kind") == "current" else "target_role"
-            setattr(reading, field, pending["role"])
-        new_profile = self._merge(kb, profile, reading, hours, notes)
-
-        if pending and NO.match(lowered) and not reading.states_profile:
-            reply = "No problem. What is your job (or the role you want), in a few words?"
-            return Answer(intent="clarify", answer=reply, profile=new_profile), None, None
-        if GREETING.match(lowered):
-            return Answer(intent="smalltalk", answer=compose.GREETING, profile=new_profile), None, None
-        if THANKS.match(lowered) and not reading.states_profile:
-            return Answer(intent="smalltalk", answer=compose.THANKS, profile=new_profile), None, None
-        if FULL_PLAN.search(lowered) and not reading.states_profile:
-            return self._full_plan(kb, new_profile), None, None
-
-        ask_kind = "current" if reading.ask_current else "target" if reading.ask_target else None
-        if ask_kind and not (reading.current_role or reading.target_role):
-            role = reading.ask_current or reading.ask_target
-            assert role is not None
-            return (
-                Answer(
-                    intent="clarify", answer=compose.clarify_answer(kb, role, ask_kind), profile=new_profile
-                ),
-                None,
-                {"kind": ask_kind, "role": role},
-            )
-
-        follow = FOLLOW_UP.match(lowered)
-        previous_intent = next((t.intent for t in reversed(history) if t.role == "assistant"), None)
-        only_profile_update = (
-            reading.states_profile
-            and not (reading.current_role or reading.target_role)
-            and len(lowered.split()) <= 12
-        )
-        wants_plan = bool(
-            reading.current_role
-            or reading.target_role
-            or (reading.learn_skills and PLAN_WORDS.search(lowered))
-            or (only_profile_update and (new_profile.current_role or new_profile.target_role))
-            or (pending and YES.match(lowered))
-            or (
-                PLAN_WORDS.search(lowered)
-                and "plan" in lowered
-                and (new_profile.current_role or new_profile.target_role or reading.learn_skills)
-            )
-        )
-        if follow and previous_intent in {"plan", "full_plan"} and reading.topic_roles:
-            new_profile = new_profile.model_copy(update={"target_role": reading.topic_roles[0]})
-            notes.append(f"Switching your goal to {kb.roles[reading.topic_roles[0]].title}.")
-            wants_plan = True
-        if wants_plan and draft:
-            return Answer(intent="plan", answer="", profile=new_profile, notes=notes), None, None
-        if wants_plan:
-            return self._plan(kb, new_profile, reading, notes), None, None
-
-        query = self._standalone_query(text, follow.group("topic") if follow else None, history)
-        if draft:
-            return Answer(intent="question", answer="", profile=new_profile, notes=notes), query, None
-        results = await self.knowledge.search(query, 5)
-        career = bool(CAREER_WORDS.search(lowered) or reading.roles or reading.skills or reading.guides)
-        if not results or (not career and max(r.similarity for r in results) < OFF_TOPIC_SIMILARITY):
-            return Answer(intent="off_topic", answer=compose.OFF_TOPIC, profile=new_profile), query, None
-        named = [m.doc_id for m in reading.roles] + reading.skills + reading.guides
-        body, citations = compose.document_answer(kb, results, named)
-        if notes:
-            body = "\n".join(notes) + "\n\n" + body
-        return (
-            Answer(intent="question", answer=body, profile=new_profile, sources=citations, notes=notes),
-            query,
-            None,
-        )
-
-    @staticmethod
-    def _standalone_query(text: str, topic: str | None, history: list[Turn]) -> str:
-        """Follow-ups become standalone retrieval queries: 'and what about X?' asks about X;
-        a short message that points back ('how long does that take?') borrows the last question."""
-        if topic:
-            return topic
-        words = normalise(text).split()
-        points_back = bool({"it", "that", "this", "those", "these", "them", "there"} & set(words))
-        if len(words) <= 8 and points_back:
-            last = next((t for t in reversed(history) if t.role == "user"), None)
-            if last is not None:
-                return f"{last.query or last.text} {text}"
-        return text
-
-    def _merge(
-        self,
-        kb: KnowledgeBase,
-        profile: Profile,
-        reading: Understanding,
-        hours: float | None,
-        notes: list[str],
-    ) -> Profile:
-        """Apply what the message says; a new statement replaces an old one, and says so."""
-        update: dict[str, Any] = {}
-        roles = kb.roles
-        if reading.current_role and reading.current_role != profile.current_role:
-            if profile.current_role in roles:
-                notes.append(
-                    f"Noted: your current role is now {roles[reading.current_role].title} "
-                    f"(it was {roles[profile.current_role].title})."
-                )
-            update["current_role"] = reading.current_role
-        if reading.target_role and reading.target_role != profile.target_role:
-            update["target_role"] = reading.target_role
-        current = update.get("current_role", profile.current_role)
-        if current and current == update.get("target_role", profile.target_role):
-            update["target_role"] = None  # becoming what you already are is not a goal
-        if reading.hours:
-            if reading.hours.clamped:
-                notes.append(
-                    f"{reading.hours.said:g} hours a week is more than a plan can fairly ask of anyone; "
-                    f"I planned with {reading.hours.hours:g}."
-                    if reading.hours.said > reading.hours.hours
-                    else f"I planned with {reading.hours.hours:g} hour a week, the smallest step."
-                )
-            update["hours_per_week"] = reading.hours.hours
-        if hours is not None:
-            update["hours_per_week"] = max(1.0, min(40.0, hours))
-        if reading.experience_years is not None:
-            update["experience_years"] = reading.experience_years
-        return profile.model_copy(update=update)
+    async def _search_any(self, query: str, k: int) -> list[SearchResult]:
+        return await self.knowledge.search(query, k)
 
     def plan_for(
         self, kb: KnowledgeBase, profile: Profile, learn_skills: list[str]
     ) -> tuple[Plan | None, list[TargetSuggestion], list[Citation]]:
-        """The deterministic plan for a profile: target roles, the plan, what it cites."""
-        roles, skills = kb.roles, kb.skills
-        budget = profile.hours_per_week or DEFAULT_HOURS_PER_WEEK
-        current = roles.get(profile.current_role or "")
-        have = role_levels(current)
-        targets: list[TargetSuggestion] = []
-        chosen: str | None = None
-        if profile.target_role in roles:
-            target = roles[profile.target_role]
-            targets.append(TargetSuggestion(id=target.id, title=target.title, why=target.summary, fit=1.0))
-            if current is not None:
-                targets += [t for t in suggest_targets(roles, current.id) if t.id != target.id][:2]
-            chosen = target.id
-        elif current is not None:
-            targets = suggest_targets(roles, current.id)
-            chosen = targets[0].id if targets else None
-        needs: list[Need] = [Need(s, have.get(s, 0), 3) for s in learn_skills if have.get(s, 0) < 3]
-        if chosen is not None:
-            needs += [n for n in skill_gap(roles[chosen], current) if n.skill not in {m.skill for m in needs}]
-        if not needs and chosen is None:
-            return None, [], []
-        plan = build_plan(needs, skills, budget, have, target_role=chosen)
-        return plan, targets, self._plan_citations(kb, profile, targets, plan)
+        """The deterministic plan for a profile (the agent's plan tool calls this)."""
+        return plan_for(kb, profile, learn_skills, self._near_roles(kb, profile))
 
-    def _plan(self, kb: KnowledgeBase, profile: Profile, reading: Understanding, notes: list[str]) -> Answer:
-        plan, targets, citations = self.plan_for(kb, profile, reading.learn_skills)
-        if plan is None:
-            return Answer(intent="plan", answer=compose.NEED_ROLE, profile=profile, notes=notes)
-        hours_assumed = profile.hours_per_week is None
-        text = compose.plan_answer(
-            kb, profile, plan, targets, citations, notes, hours_assumed, reading.horizon_weeks
-        )
-        if hours_assumed:
-            notes.append("hours_per_week was not given: planned with 5")
-        return Answer(
-            intent="plan",
-            answer=text,
-            profile=profile,
-            target_roles=[t.id for t in targets],
-            plan=plan,
-            sources=citations,
-            notes=notes,
-        )
-
-    @staticmethod
-    def _plan_citations(
-        kb: KnowledgeBase, profile: Profile, targets: list[TargetSuggestion], plan: Plan
-    ) -> list[Citation]:
-        ids = [profile.current_role, *(t.id for t in targets), *plan.skills]
+    def _near_roles(self, kb: KnowledgeBase, profile: Profile) -> list[str]:
+        if profile.current_role or not profile.onet_code or self._engine is None:
+            return []
+        occupation = self._engine.table.get(profile.onet_code)
+        if occupation is None:
+            return []
         return [
-            compose.citation(kb.documents[i])
-            for i in dict.fromkeys(i for i in ids if i and i in kb.documents)
+            m.role_id for m in self._engine.reader.resolve(occupation.title, roles_only=True)[:2] if m.role_id
         ]
 
-    def _full_plan(self, kb: KnowledgeBase, profile: Profile) -> Answer:
-        answer = self._plan(kb, profile, Understanding(), [])
-        if answer.plan is None:
-            return answer.model_copy(update={"intent": "full_plan"})
-        text = compose.full_plan_answer(kb, profile, answer.plan, answer.sources)
-        return answer.model_copy(update={"intent": "full_plan", "answer": text})
+    def _full_plan(self, engine: Engine, profile: Profile) -> Answer:
+        plan, _targets, citations = self.plan_for(engine.kb, profile, [])
+        if plan is None:
+            return Answer(intent="full_plan", answer=compose.NEED_ROLE, profile=profile)
+        text = compose.full_plan_answer(engine.kb, profile, plan, citations)
+        return Answer(intent="full_plan", answer=text, profile=profile, plan=plan, sources=citations)
 
     # -- profile and data ---------------------------------------------------------------
 
@@ -517,34 +359,81 @@ class CoachService:
         return await self.memory.call(lambda: self.store.get_profile(user))
 
     async def update_profile(self, user: UserRef, **changes: Any) -> Profile:
-        """Set fields directly (the /profile commands). Unknown role ids are refused."""
+        """Set fields directly (the /profile commands). A role may be an id or any phrase
+        ("dental hygienist"), resolved by the same recognition as free text; when that is
+        unsure, the closest matches are offered instead."""
         engine = await self.engine()
+        update = {k: v for k, v in changes.items() if k in Profile.model_fields}
+        for field, roles_only in (("current_role", False), ("target_role", True)):
+            if update.get(field):
+                update |= await self._resolve_role(engine, field, str(update[field]), roles_only)
+        for field, low, high in (("hours_per_week", 1.0, 40.0), ("experience_years", 0.0, 60.0)):
+            value = update.get(field)
+            if value is not None:
+                number = float(value)
+                if not math.isfinite(number):
+                    raise InvalidInput(f"{value!r} is not a number I can use for {field.replace('_', ' ')}.")
+                update[field] = max(low, min(high, number))
         async with self._lock_for(user):
             profile = await self.memory.call(lambda: self.store.get_profile(user))
-            for field in ("current_role", "target_role"):
-                value = changes.get(field)
-                if value and value not in engine.kb.roles:
-                    raise InvalidInput(
-                        f"I don't know the role {value!r}. Try one of: "
-                        + ", ".join(sorted(engine.kb.roles)[:8])
-                        + " ..."
-                    )
-            if "hours_per_week" in changes and changes["hours_per_week"] is not None:
-                changes["hours_per_week"] = max(1.0, min(40.0, float(changes["hours_per_week"])))
-            updated = profile.model_copy(
-                update={k: v for k, v in changes.items() if k in Profile.model_fields}
-            )
+            updated = profile.model_copy(update=update)
             await self.memory.call(lambda: self.store.save_profile(user, updated))
             return updated
+
+    async def _resolve_role(
+        self, engine: Engine, field: str, phrase: str, roles_only: bool
+    ) -> dict[str, Any]:
+        kb = engine.kb
+        if phrase in kb.roles:
+            role_id = phrase
+        else:
+            matches = await asyncio.to_thread(engine.reader.resolve, phrase, roles_only)
+            if not is_sure(matches):
+                close = close_candidates(matches) or matches[:3]
+                raise InvalidInput(
+                    f"I'm not sure which job {phrase!r} is. Did you mean "
+                    + " or ".join(f"{m.title!r}" for m in close)
+                    + "? Say it in other words, or pick one of those."
+                )
+            if field == "current_role":
+                return match_profile(matches[0], kb)
+            role_id = matches[0].role_id
+        if field == "current_role":
+            return {
+                "current_role": role_id,
+                "onet_code": next(iter(kb.roles[role_id].onet_codes or []), None),
+            }
+        return {"target_role": role_id}
 
     async def full_plan(self, user: UserRef) -> Answer:
         engine = await self.engine()
         profile = await self.memory.profile_or_blank(user)
-        return self._full_plan(engine.kb, profile)
+        return self._full_plan(engine, profile)
 
     async def forget_user(self, user: UserRef) -> bool:
         async with self._lock_for(user):
             return await self.memory.call(lambda: self.store.forget(user))
+
+    async def profile_summary(self, profile: Profile) -> list[tuple[str, str]]:
+        """The profile as labelled lines, the same on every door."""
+        engine = await self.engine()
+        kb = engine.kb
+        occupation = engine.table.get(profile.onet_code)
+        if profile.current_role in kb.roles:
+            current = kb.roles[profile.current_role].title
+        elif occupation is not None:
+            current = f"{occupation.title} (O*NET {occupation.code})"
+        else:
+            current = "-"
+        goal = kb.roles[profile.target_role].title if profile.target_role in kb.roles else "-"
+        known = ", ".join(kb.skills[s].title for s in profile.known_skills if s in kb.skills) or "-"
+        return [
+            ("Current role", current),
+            ("Goal", goal),
+            ("Hours a week", f"{profile.hours_per_week:g}" if profile.hours_per_week else "-"),
+            ("Experience", f"{profile.experience_years:g} years" if profile.experience_years else "-"),
+            ("Skills you have", known),
+        ]
 
     async def role_titles(self) -> dict[str, str]:
         engine = await self.engine()

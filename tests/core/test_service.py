@@ -29,7 +29,7 @@ async def test_profile_persists_and_follow_ups_change_it(db_service: CoachServic
     service = db_service  # on SQLite and on PostgreSQL
     await service.ask(ALICE, "I'm a paralegal, what should I learn?")
     answer = await service.ask(ALICE, "make it 3 hours a week")
-    assert answer.intent == "plan"
+    assert answer.intent == "change_hours"  # the dialogue act; it re-plans
     assert answer.profile.current_role == "paralegal" and answer.profile.hours_per_week == 3
     assert answer.plan is not None and all(w.hours <= 3 for w in answer.plan.weeks)
     assert (await service.get_profile(ALICE)).hours_per_week == 3

@@ -21,15 +21,19 @@ async def store(database_url: str):  # type: ignore[no-untyped-def]
     await profiles.close()
 
 
-async def test_profile_and_pending_round_trip(store: ProfileStore) -> None:
+async def test_profile_and_conversation_state_round_trip(store: ProfileStore) -> None:
     assert await store.get_profile(ALICE) == Profile()
     profile = Profile(
-        current_role="paralegal", target_role="ai-trainer", hours_per_week=5, experience_years=6
-    )
-    await store.save_profile(ALICE, profile, {"kind": "current", "role": "paralegal"})
-    got, pending, turns = await store.recall(ALICE)
-    assert got == profile and turns == []
-    assert pending == {"kind": "current", "role": "paralegal"}
+        current_role="paralegal", target_role="ai-trainer", hours_per_week=5, experience_years=6,
+        onet_code="23-2011.00", known_skills=["sql"],
+    )  # fmt: skip
+    state = {"pending": {"kind": "current", "choices": [{"title": "Paralegal", "role_id": "paralegal"}]}}
+    await store.record(ALICE, "hi", "hello", "smalltalk", "offline", None, profile.model_dump(), state)
+    got, stored, turns = await store.recall(ALICE)
+    assert got == profile and len(turns) == 2
+    assert stored == state
+    await store.save_profile(ALICE, profile.model_copy(update={"hours_per_week": 3}))
+    assert (await store.recall(ALICE))[1] == state  # a /profile edit keeps the conversation
     assert await store.get_profile(BOB) == Profile()
 
 

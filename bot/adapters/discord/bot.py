@@ -210,14 +210,16 @@ class CoachCog(commands.Cog):
             if v is not None
         }
         if changes:
-            await self.service.update_profile(user, **changes)
+            try:
+                await self.service.update_profile(user, **changes)
+            except CoachError as error:
+                await interaction.followup.send(
+                    error.message, ephemeral=personal(interaction), allowed_mentions=NO_PINGS
+                )
+                return
         profile = await self.service.get_profile(user)
-        titles = await self.service.role_titles()
-        text = (
-            f"**Current role:** {titles.get(profile.current_role or '', '-')}\n"
-            f"**Goal:** {titles.get(profile.target_role or '', '-')}\n"
-            f"**Hours a week:** {f'{profile.hours_per_week:g}' if profile.hours_per_week else '-'}\n"
-            f"**Experience:** {f'{profile.experience_years:g} years' if profile.experience_years else '-'}"
+        text = "\n".join(
+            f"**{label}:** {value}" for label, value in await self.service.profile_summary(profile)
         )
         await interaction.followup.send(text, ephemeral=personal(interaction), allowed_mentions=NO_PINGS)
 

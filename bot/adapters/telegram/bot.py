@@ -238,16 +238,10 @@ class TelegramCoach:
                 await message.reply_text(error.message)
                 return
         profile = await self.service.get_profile(user)
-        titles = await self.service.role_titles()
         lines = [
-            f"Current role: {titles.get(profile.current_role or '', '-')}",
-            f"Goal: {titles.get(profile.target_role or '', '-')}",
-            f"Hours a week: {profile.hours_per_week:g}" if profile.hours_per_week else "Hours a week: -",
-            f"Experience: {profile.experience_years:g} years"
-            if profile.experience_years
-            else "Experience: -",
+            *(f"{label}: {value}" for label, value in await self.service.profile_summary(profile)),
             "",
-            "Change it: /profile role paralegal, /profile target ai-trainer, /profile hours 5, "
+            "Change it: /profile role dental hygienist, /profile target ai trainer, /profile hours 5, "
             "or just tell me.",
         ]
         await message.reply_text("\n".join(lines), reply_markup=self.hours_keyboard())

@@ -35,6 +35,9 @@ class TurnState:
     profile: Profile
     search: Search
     build_plan: PlanBuilder
+    # What the core understood of this message and remembers of the conversation (the same
+    # state the offline answers use): the act, the last plan, the roles suggested and why.
+    conversation: dict[str, Any] = field(default_factory=dict)
     plan: Plan | None = None
     target_roles: list[str] = field(default_factory=list)
     sources: list[Citation] = field(default_factory=list)
@@ -100,6 +103,14 @@ async def get_profile() -> str:
     state = CURRENT.get()
     state.tool_calls.append("get_profile")
     return delimited("get_profile", json.dumps(state.profile.public()))
+
+
+async def get_conversation() -> str:
+    """What this message is (its dialogue act), the language to answer in, the last plan, the
+    roles suggested and why, and the facts the coach computed for this message. Call it first."""
+    state = CURRENT.get()
+    state.tool_calls.append("get_conversation")
+    return delimited("get_conversation", json.dumps(state.conversation, ensure_ascii=False))
 
 
 class ProfileArgs(BaseModel):
@@ -190,6 +201,7 @@ def core_tools() -> list[BaseTool]:
         (search_knowledge, SearchArgs),
         (get_document, DocumentArgs),
         (get_profile, None),
+        (get_conversation, None),
         (update_profile, ProfileArgs),
         (build_plan, PlanArgs),
         (role_exposure, ExposureArgs),

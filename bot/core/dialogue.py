@@ -1,0 +1,543 @@
+"""How a message is understood and answered: its dialogue act, read against the conversation,
+routed to one small handler that returns a typed result.
+
+    understand()   the reading of the message + what is stored -> the act and the new profile
+    HANDLERS[act]  the act -> an Answer (and the conversation state to keep)
+
+A newcomer looking for "how is a follow-up understood" starts at `decide_act`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core import compose
+from bot.core.knowledge.loader import KnowledgeBase
+from bot.core.models import (
+    Answer,
+    Citation,
+    ExposureFigures,
+    Plan,
+    Profile,
+    ReplyChoice,
+    TargetSuggestion,
+    TaskExposure,
+)
+from bot.core.planner import (
+    DEFAULT_HOURS_PER_WEEK,
+    Need,
+    build_plan,
+    role_levels,
+    skill_gap,
+    suggest_targets,
+)
+from bot.core.retrieval import SearchResult
+from bot.core.understanding.language import language_name
+from bot.core.understanding.occupations import OccupationTable
+from bot.core.understanding.reader import ASK, Reader, Reading, close_candidates
+from bot.core.understanding.recognition import Match
+from bot.core.understanding.state import Choice, ConversationState, PendingQuestion
+
+KNOWN_LEVEL = 5  # a skill the person says they have is planned as mastered
+OFF_TOPIC_SIMILARITY = 0.3
+# Acts that are about the plan in hand: without one, the coach first builds it.
+NEEDS_PLAN = {"how_long", "why_role", "first_step", "full_plan"}
+FOLLOW_UPS = {
+    "how_long", "why_role", "first_step", "full_plan", "own_tasks", "known_skill", "retarget",
+    "change_hours", "compare",
+}  # fmt: skip
+# Acts that a self-description in the same message turns into a request for a plan.
+PLAN_IF_DESCRIBED = {
+    "question", "vague", "smalltalk", "off_topic", "how_long", "why_role", "first_step", "known_skill",
+}  # fmt: skip
+CHOICE_NUMBER = re.compile(r"^\s*(?:#|no\.?|number|option)?\s*([1-9])\s*[.)!]?\s*$", re.IGNORECASE)
+
+Search = Callable[[str, int], Awaitable[list[SearchResult]]]
+
+
+@dataclass
+class Engine:
+    """What answering needs from one version of the knowledge base."""
+
+    kb: KnowledgeBase
+    table: OccupationTable
+    reader: Reader
+
+
+@dataclass
+class Turn:
+    """One message being answered: what was read, what is known, what changes."""
+
+    engine: Engine
+    text: str
+    reading: Reading
+    profile: Profile  # after this message
+    state: ConversationState
+    search: Search
+    notes: list[str] = field(default_factory=list)
+    query: str | None = None  # the retrieval query, when one was run
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.engine.kb
+
+
+# -- understanding ------------------------------------------------------------------------
+
+
+def _chosen(text: str, reading: Reading, pending: PendingQuestion) -> Choice | None:
+    """The offered choice a reply picks: a number, 'yes' to a single choice, or its title."""
+    number = CHOICE_NUMBER.match(text)
+    if number and 1 <= int(number.group(1)) <= len(pending.choices):
+        return pending.choices[int(number.group(1)) - 1]
+    if reading.act == "affirm" and pending.choices:
+        return pending.choices[0]
+    lowered = text.lower()
+    return next(
+        (c for c in pending.choices if c.title.lower() in lowered or lowered in c.title.lower()), None
+    )
+
+
+def decide_act(reading: Reading, state: ConversationState, profile: Profile, stated_job: bool) -> str:
+    act = reading.act
+    if act in {"affirm", "deny"}:
+        return "smalltalk" if act == "affirm" else "vague"
+    # Someone who says what they do wants advice on it, whatever else the message does;
+    # "I fix the robots on our line" describes work, it does not ask about tasks.
+    describes = act in PLAN_IF_DESCRIBED or (state.plan is None and act not in {"compare", "retarget"})
+    asks_tasks = act == "own_tasks" and reading.act_score("own_tasks") >= 0.9
+    if stated_job and describes and not asks_tasks:
+        return "plan"
+    if act == "change_hours" and state.plan is None:
+        return "plan"  # hours given before any plan are part of the first request
+    if act == "retarget" and _goal_role(reading, act) is None:
+        return "plan" if reading.describes_work else "question"
+    if act == "compare" and not reading.mentioned and not state.suggestions:
+        return "question"
+    return act
+
+
+def match_profile(match: Match, kb: KnowledgeBase) -> dict[str, Any]:
+    code = match.onet_code
+    if match.role_id and not code:
+        code = next(iter(getattr(kb.roles[match.role_id], "onet_codes", None) or []), None)
+    return {"current_role": match.role_id, "onet_code": code}
+
+
+def understand(turn: Turn, hours: float | None) -> str:
+    """Apply what the message says about the person; return the dialogue act to answer."""
+    reading, kb, state = turn.reading, turn.kb, turn.state
+    update: dict[str, Any] = {}
+    stated_job = False
+    pending = state.pending
+    if pending is not None:
+        choice = _chosen(turn.text, reading, pending)
+        if choice is not None:
+            state.pending = None
+            if pending.kind == "target" and choice.role_id:
+                update["target_role"] = choice.role_id
+            else:
+                update |= {"current_role": choice.role_id, "onet_code": choice.onet_code}
+                stated_job = True
+        elif reading.act == "deny":
+            state.pending = PendingQuestion(kind="work")
+            turn.profile = turn.profile.model_copy(update=update)
+            return "clarify"
+        else:
+            state.pending = None
+    # A follow-up in a conversation under way ("I've used SQL for years", "what parts of my
+    # job are exposed?") is about the plan, not a new self-description.
+    follow_up = reading.act in FOLLOW_UPS and (
+        state.plan is not None or bool(turn.profile.current_role or turn.profile.onet_code)
+    )
+    if follow_up:
+        pass
+    elif not stated_job and reading.current_sure:
+        update |= match_profile(reading.current[0], kb)
+        stated_job = True
+        state.near_roles = [
+            m.role_id for m in reading.near_roles if m.role_id and m.role_id != reading.current[0].role_id
+        ]
+    elif (
+        not stated_job
+        and reading.current
+        and reading.current[0].score >= ASK
+        and reading.act not in NEEDS_PLAN
+    ):
+        candidates = close_candidates(reading.current)
+        if candidates:
+            state.pending = PendingQuestion(
+                kind="current",
+                choices=[Choice(title=m.title, role_id=m.role_id, onet_code=m.onet_code) for m in candidates],
+            )
+            state.near_roles = [m.role_id for m in reading.near_roles if m.role_id]
+    act = decide_act(reading, state, turn.profile, stated_job)
+    goal_acts = {"plan", "retarget", "compare", "question", "vague"}
+    if act in goal_acts and (act == "retarget" or reading.target_sure or _goal_role(reading, act)):
+        role = _goal_role(reading, act)
+        if role and role != update.get("current_role", turn.profile.current_role):
+            update["target_role"] = role
+            if act not in {"retarget", "compare"}:
+                act = "plan"
+    if reading.hours:
+        if reading.hours.clamped:
+            turn.notes.append(
+                f"{reading.hours.said:g} hours a week is more than a plan can fairly ask of anyone; "
+                f"I planned with {reading.hours.hours:g}."
+                if reading.hours.said > reading.hours.hours
+                else f"I planned with {reading.hours.hours:g} hour a week, the smallest step."
+            )
+        update["hours_per_week"] = reading.hours.hours
+    if hours is not None:
+        update["hours_per_week"] = max(1.0, min(40.0, hours))
+    if reading.experience_years is not None:
+        update["experience_years"] = reading.experience_years
+    before = turn.profile
+    if stated_job and before.current_role and update.get("current_role") not in (None, before.current_role):
+        turn.notes.append(
+            f"Noted: your current role is now {kb.roles[update['current_role']].title} "
+            f"(it was {kb.roles[before.current_role].title})."
+        )
+    profile = before.model_copy(update=update)
+    if profile.current_role and profile.current_role == profile.target_role:
+        profile = profile.model_copy(update={"target_role": None})  # becoming what you are is no goal
+    turn.profile = profile
+    if state.pending is not None and not stated_job:
+        return "clarify"
+    if act == "vague" and reading.describes_work and not stated_job:
+        state.pending = PendingQuestion(kind="work")
+        return "clarify"
+    return act
+
+
+def _goal_role(reading: Reading, act: str) -> str | None:
+    if reading.target and (reading.target_sure or reading.target[0].score >= ASK + 0.05):
+        return reading.target[0].role_id
+    if act in {"retarget", "compare"} and reading.mentioned:
+        return reading.mentioned[0].role_id
+    return None
+
+
+# -- plans ----------------------------------------------------------------------------------
+
+
+def plan_for(
+    kb: KnowledgeBase, profile: Profile, learn_skills: list[str], near_roles: list[str] | None = None
+) -> tuple[Plan | None, list[TargetSuggestion], list[Citation]]:
+    """The deterministic plan for a profile: target roles, the plan, what it cites.
+
+    Someone whose job is outside the knowledge base is offered the moves open from the
+    closest role, but is not credited with that role's skills."""
+    roles, skills = kb.roles, kb.skills
+    budget = profile.hours_per_week or DEFAULT_HOURS_PER_WEEK
+    current = roles.get(profile.current_role or "")
+    have = role_levels(current)
+    for skill in profile.known_skills:
+        have[skill] = KNOWN_LEVEL
+    near = next((r for r in near_roles or [] if r in roles), None) if current is None else None
+    targets: list[TargetSuggestion] = []
+    chosen: str | None = None
+    if profile.target_role in roles:
+        target = roles[profile.target_role]
+        targets.append(TargetSuggestion(id=target.id, title=target.title, why=target.summary, fit=1.0))
+        origin = current.id if current is not None else near
+        if origin is not None:
+            targets += [t for t in suggest_targets(roles, origin) if t.id != target.id][:2]
+        chosen = target.id
+    elif current is not None:
+        targets = suggest_targets(roles, current.id)
+        chosen = targets[0].id if targets else None
+    elif near is not None:
+        targets = [
+            TargetSuggestion(id=t.id, title=t.title, why=roles[t.id].summary, fit=t.fit)
+            for t in suggest_targets(roles, near)
+            if t.id != near
+        ] or [TargetSuggestion(id=near, title=roles[near].title, why=roles[near].summary, fit=0.5)]
+        chosen = targets[0].id
+    needs: list[Need] = [Need(s, have.get(s, 0), 3) for s in learn_skills if have.get(s, 0) < 3]
+    if chosen is not None:
+        needs += [n for n in skill_gap(roles[chosen], current) if n.skill not in {m.skill for m in needs}]
+        needs = [Need(n.skill, max(n.have, have.get(n.skill, 0)), n.want) for n in needs]
+    if not needs and chosen is None:
+        return None, [], []
+    plan = build_plan(needs, skills, budget, have, target_role=chosen)
+    ids = [profile.current_role, *(t.id for t in targets), *plan.skills]
+    citations = [
+        compose.citation(kb.documents[i]) for i in dict.fromkeys(i for i in ids if i and i in kb.documents)
+    ]
+    return plan, targets, citations
+
+
+def exposure_of(turn: Turn, with_tasks: bool = False) -> ExposureFigures | None:
+    code = turn.profile.onet_code
+    occupation = turn.engine.table.get(code)
+    if occupation is None:
+        return None
+    figures = ExposureFigures(
+        onet_code=occupation.code,
+        onet_title=occupation.title,
+        human_beta=round(occupation.human_beta, 4),
+        gpt4_beta=round(occupation.gpt4_beta, 4),
+    )
+    if with_tasks and turn.engine.table.has_tasks:
+        most, least = turn.engine.table.exposed_tasks(occupation.code)
+        figures.tasks = {
+            "most": [TaskExposure(task=t.text, label=t.human) for t in most],
+            "least": [TaskExposure(task=t.text, label=t.human) for t in least],
+        }
+    return figures
+
+
+def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None) -> Answer:
+    kb, profile = turn.kb, turn.profile
+    plan, targets, citations = plan_for(kb, profile, _learn_skills(turn), turn.state.near_roles)
+    exposure = exposure_of(turn)
+    if plan is None:
+        return Answer(intent=intent, answer=compose.NEED_ROLE, profile=profile, notes=turn.notes)
+    turn.state.plan, turn.state.suggestions = plan, targets
+    hours_assumed = profile.hours_per_week is None
+    notes = [*(lead or []), *turn.notes]
+    if profile.current_role is None and exposure is not None:
+        near = [kb.roles[r].title for r in turn.state.near_roles[:2] if r in kb.roles]
+        notes += [
+            compose.no_guide_text(exposure.onet_title, near),
+            compose.occupation_exposure_text(exposure.onet_title, exposure.human_beta, exposure.gpt4_beta),
+        ]
+    text = compose.plan_answer(
+        kb, profile, plan, targets, citations, notes, hours_assumed, turn.reading.horizon_weeks
+    )
+    if hours_assumed:
+        turn.notes.append("hours_per_week was not given: planned with 5")
+    return Answer(
+        intent=intent,
+        answer=text,
+        profile=profile,
+        target_roles=[t.id for t in targets],
+        plan=plan,
+        sources=citations,
+        notes=turn.notes,
+        exposure=exposure,
+    )
+
+
+def _learn_skills(turn: Turn) -> list[str]:
+    """Skills the message asks to learn (named, and not said to be known)."""
+    if turn.reading.act in {"known_skill"}:
+        return []
+    return [s for s in turn.reading.skills if s not in turn.profile.known_skills]
+
+
+# -- handlers -------------------------------------------------------------------------------
+
+
+async def handle_plan(turn: Turn) -> Answer:
+    return _plan_answer(turn)
+
+
+async def handle_clarify(turn: Turn) -> Answer:
+    pending = turn.state.pending
+    if pending is None or not pending.choices:
+        return Answer(intent="clarify", answer=compose.ASK_WORK, profile=turn.profile)
+    titles = [c.title for c in pending.choices]
+    return Answer(
+        intent="clarify",
+        answer=compose.choices_question(pending.kind, titles),
+        profile=turn.profile,
+        choices=[ReplyChoice(label=t, text=str(i)) for i, t in enumerate(titles, 1)],
+    )
+
+
+async def _with_plan(turn: Turn, intent: str, write: Callable[[Plan], str]) -> Answer:
+    plan = turn.state.plan
+    if plan is None:  # asked before any plan: build it, and answer from it
+        answer = _plan_answer(turn, intent)
+        if answer.plan is None:
+            return answer.model_copy(update={"answer": compose.NO_PLAN_YET})
+        return answer.model_copy(update={"answer": write(answer.plan) + "\n\n" + answer.answer})
+    return Answer(intent=intent, answer=write(plan), profile=turn.profile, plan=plan, notes=turn.notes)
+
+
+async def handle_how_long(turn: Turn) -> Answer:
+    topic = turn.kb.documents.get(turn.state.topic or "")
+    if turn.state.plan is None and topic is not None:  # "how long does that take?" about a skill
+        answer = await handle_question(turn, f"{topic.title}: {turn.text}")
+        return answer.model_copy(update={"intent": "how_long"})
+    return await _with_plan(turn, "how_long", lambda plan: compose.how_long_text(turn.kb, plan))
+
+
+async def handle_first_step(turn: Turn) -> Answer:
+    return await _with_plan(turn, "first_step", lambda plan: compose.first_step_text(turn.kb, plan))
+
+
+async def handle_why_role(turn: Turn) -> Answer:
+    kb = turn.kb
+    current = kb.roles.get(turn.profile.current_role or "")
+
+    def write(plan: Plan) -> str:
+        held = [kb.skills[s.id].title for s in (current.skills if current else []) if s.id in kb.skills]
+        return compose.why_role_text(kb, turn.state.suggestions, plan, held[:5])
+
+    answer = await _with_plan(turn, "why_role", write)
+    return answer.model_copy(update={"target_roles": [s.id for s in turn.state.suggestions]})
+
+
+async def handle_full_plan(turn: Turn) -> Answer:
+    answer = _plan_answer(turn, "full_plan")
+    if answer.plan is None:
+        return answer
+    text = compose.full_plan_answer(turn.kb, turn.profile, answer.plan, answer.sources)
+    return answer.model_copy(update={"answer": text})
+
+
+async def handle_own_tasks(turn: Turn) -> Answer:
+    exposure = exposure_of(turn, with_tasks=True)
+    if exposure is None:
+        return Answer(intent="own_tasks", answer=compose.ASK_WORK, profile=turn.profile)
+    figures = compose.occupation_exposure_text(exposure.onet_title, exposure.human_beta, exposure.gpt4_beta)
+    if exposure.tasks:
+        tasks = compose.own_tasks_text(
+            exposure.onet_title,
+            [(t.task, t.label) for t in exposure.tasks["most"]],
+            [(t.task, t.label) for t in exposure.tasks["least"]],
+        )
+        text = f"{tasks}\n\n{figures}"
+    else:
+        text = (
+            f"{figures}\n\nTask-by-task detail needs the GPTs-are-GPTs task file, which this coach "
+            "hasn't downloaded (an operator runs `coach data fetch`).\n\n"
+            "Sources: Eloundou et al., GPTs are GPTs (Science, 2024)."
+        )
+    return Answer(intent="own_tasks", answer=text, profile=turn.profile, exposure=exposure, notes=turn.notes)
+
+
+async def handle_known_skill(turn: Turn) -> Answer:
+    kb, reading = turn.kb, turn.reading
+    skills = [s for s in reading.skills if s in kb.skills]
+    if not skills:
+        nearest = await _nearest_skill(turn)
+        if nearest:
+            skills = [nearest]
+        elif turn.state.plan and turn.state.plan.skills:
+            skills = turn.state.plan.skills[:1]  # "skip the basics": the plan's first skill
+    if not skills:
+        return Answer(
+            intent="known_skill",
+            answer='Which skill do you already have? Name it, like "I know SQL well", and I\'ll re-plan.',
+            profile=turn.profile,
+        )
+    known = list(dict.fromkeys([*turn.profile.known_skills, *skills]))
+    turn.profile = turn.profile.model_copy(update={"known_skills": known})
+    names = ", ".join(kb.skills[s].title for s in skills)
+    return _plan_answer(
+        turn, "known_skill", [f"Noted: you already know {names}, so I've left it out of your plan."]
+    )
+
+
+async def _nearest_skill(turn: Turn) -> str | None:
+    import asyncio
+
+    return await asyncio.to_thread(turn.engine.reader.nearest_skill, turn.text)
+
+
+async def handle_retarget(turn: Turn) -> Answer:
+    target = turn.profile.target_role
+    if target not in turn.kb.roles:
+        return Answer(
+            intent="retarget",
+            answer="Which role would you like to aim for instead? Name it or describe the work.",
+            profile=turn.profile,
+        )
+    lead = [f"Switching your goal to {turn.kb.roles[target].title}."]
+    return _plan_answer(turn, "retarget", lead)
+
+
+async def handle_change_hours(turn: Turn) -> Answer:
+    if turn.reading.hours is None:
+        return Answer(intent="change_hours", answer=compose.ASK_HOURS, profile=turn.profile)
+    lead = [f"Re-planned with {compose.hours_text(turn.profile.hours_per_week or 5)} a week."]
+    return _plan_answer(turn, "change_hours", lead)
+
+
+async def handle_compare(turn: Turn) -> Answer:
+    kb = turn.kb
+    roles = [m.role_id for m in turn.reading.mentioned if m.role_id in kb.roles]
+    roles = list(dict.fromkeys(roles))
+    for fallback in (turn.profile.target_role, *(s.id for s in turn.state.suggestions)):
+        if len(roles) >= 2:
+            break
+        if fallback in kb.roles and fallback not in roles:
+            roles.append(fallback)
+    if len(roles) < 2:
+        return await handle_question(turn)
+    have = role_levels(kb.roles.get(turn.profile.current_role or ""))
+    citations = [compose.citation(kb.documents[r]) for r in roles[:2]]
+    text = compose.compare_text(kb, roles[0], roles[1], have) + "\n\n" + compose.sources_line(citations)
+    turn.state.topic = roles[0]
+    return Answer(
+        intent="compare", answer=text, profile=turn.profile, sources=citations, target_roles=roles[:2]
+    )
+
+
+async def handle_vague(turn: Turn) -> Answer:
+    return Answer(intent="vague", answer=compose.VAGUE, profile=turn.profile)
+
+
+async def handle_smalltalk(turn: Turn) -> Answer:
+    greeting = turn.reading.act_score("smalltalk") and not turn.state.plan and len(turn.text.split()) <= 3
+    text = (
+        compose.GREETING
+        if greeting and not re.search(r"thank|thx|cheers|cool|great", turn.text, re.I)
+        else compose.THANKS
+    )
+    return Answer(intent="smalltalk", answer=text, profile=turn.profile)
+
+
+async def handle_question(turn: Turn, query: str | None = None) -> Answer:
+    turn.query = query or turn.text
+    results = await turn.search(turn.query, 5)
+    kb = turn.kb
+    if not results or (
+        turn.reading.act == "off_topic" and max(r.similarity for r in results) < OFF_TOPIC_SIMILARITY
+    ):
+        return Answer(intent="off_topic", answer=compose.OFF_TOPIC, profile=turn.profile)
+    named = [m.role_id for m in turn.reading.mentioned if m.role_id] + turn.reading.skills
+    body, citations = compose.document_answer(kb, results, named)
+    if turn.notes:
+        body = "\n".join(turn.notes) + "\n\n" + body
+    turn.state.topic = results[0].id
+    return Answer(intent="question", answer=body, profile=turn.profile, sources=citations, notes=turn.notes)
+
+
+async def handle_off_topic(turn: Turn) -> Answer:
+    return await handle_question(turn)
+
+
+HANDLERS: dict[str, Callable[[Turn], Awaitable[Answer]]] = {
+    "plan": handle_plan,
+    "clarify": handle_clarify,
+    "how_long": handle_how_long,
+    "why_role": handle_why_role,
+    "first_step": handle_first_step,
+    "full_plan": handle_full_plan,
+    "own_tasks": handle_own_tasks,
+    "known_skill": handle_known_skill,
+    "retarget": handle_retarget,
+    "change_hours": handle_change_hours,
+    "compare": handle_compare,
+    "vague": handle_vague,
+    "smalltalk": handle_smalltalk,
+    "question": handle_question,
+    "off_topic": handle_off_topic,
+}
+
+
+async def respond(turn: Turn, act: str) -> Answer:
+    answer = await HANDLERS.get(act, handle_question)(turn)
+    reading = turn.reading
+    if reading.language != "en" and answer.intent not in {"invalid"}:
+        note = compose.OFFLINE_LANGUAGE.format(language=language_name(reading.language))
+        answer = answer.model_copy(update={"answer": f"{note}\n\n{answer.answer}"})
+    return answer.model_copy(update={"language": reading.language})

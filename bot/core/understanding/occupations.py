@@ -1,0 +1,134 @@
+"""The 923 O*NET occupations of the GPTs-are-GPTs study, and their tasks when available.
+
+`occupations.csv` beside this file ships with the project: codes, titles and exposure figures
+from `occ_level.csv`, Job Zones and basic-skill levels from `occupations_onet_basic_skills.csv`
+(Eloundou, Manning, Mishkin and Rock, "GPTs are GPTs", Science 2024; MIT licence, see
+NOTICE.md). O*NET's task statements are not shipped: `coach data fetch` downloads
+`full_labelset.tsv` into the data folder, or COACH_OCCUPATION_DATA names a folder holding it.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+TABLE = Path(__file__).resolve().parent / "occupations.csv"
+TASK_FILE = "full_labelset.tsv"
+SOURCE = "Eloundou et al., GPTs are GPTs (Science, 2024), O*NET 27"
+BASIC_SKILLS = (
+    "active_learning", "critical_thinking", "learning_strategies", "monitoring", "active_listening",
+    "mathematics", "programming", "reading_comprehension", "science", "speaking", "writing",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Task:
+    text: str
+    core: bool
+    human: str  # E0 not exposed, E1 directly, E2 with software built on a language model
+    gpt4: str
+    beta: float
+
+
+@dataclass(frozen=True)
+class Occupation:
+    code: str
+    title: str
+    human_alpha: float
+    human_beta: float
+    gpt4_alpha: float
+    gpt4_beta: float
+    job_zone: int | None
+    skill_levels: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
+
+
+class OccupationTable:
+    """Occupations by code; tasks by code when the task file has been found."""
+
+    def __init__(
+        self, occupations: dict[str, Occupation], tasks: dict[str, list[Task]] | None = None
+    ) -> None:
+        self.occupations = occupations
+        self.tasks = tasks or {}
+
+    @classmethod
+    def load(cls, task_folders: list[Path] | None = None, table: Path = TABLE) -> OccupationTable:
+        occupations: dict[str, Occupation] = {}
+        with table.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                occupations[row["onet_code"]] = Occupation(
+                    code=row["onet_code"],
+                    title=row["title"],
+                    human_alpha=float(row["human_alpha"]),
+                    human_beta=float(row["human_beta"]),
+                    gpt4_alpha=float(row["gpt4_alpha"]),
+                    gpt4_beta=float(row["gpt4_beta"]),
+                    job_zone=int(row["job_zone"]) if row["job_zone"] else None,
+                    skill_levels={
+                        name: float(row[f"{name}_level"]) for name in BASIC_SKILLS if row[f"{name}_level"]
+                    },
+                )
+        tasks = None
+        for folder in task_folders or []:
+            path = folder / TASK_FILE
+            if path.is_file():
+                tasks = read_tasks(path, set(occupations))
+                if tasks:
+                    break
+        return cls(occupations, tasks)
+
+    @property
+    def has_tasks(self) -> bool:
+        return bool(self.tasks)
+
+    def get(self, code: str | None) -> Occupation | None:
+        return self.occupations.get(code or "")
+
+    def exposed_tasks(self, code: str, limit: int = 3) -> tuple[list[Task], list[Task]]:
+        """The most and the least exposed of an occupation's tasks (core tasks first on ties)."""
+        tasks = self.tasks.get(code, [])
+        ranked = sorted(tasks, key=lambda t: (-t.beta, not t.core, t.text))
+        most = [t for t in ranked if t.beta > 0][:limit]
+        least = [t for t in reversed(ranked) if t.beta == 0 and t not in most][:limit]
+        return most, least
+
+
+def read_tasks(path: Path, codes: set[str]) -> dict[str, list[Task]]:
+    """Tasks by occupation code; a corrupt file is logged and read as no tasks, never fatal."""
+    tasks: dict[str, list[Task]] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle, delimiter="\t")
+            missing = {
+                "O*NET-SOC Code",
+                "Task",
+                "Task Type",
+                "human_exposure_agg",
+                "gpt4_exposure",
+                "beta",
+            } - set(reader.fieldnames or [])
+            if missing:
+                raise ValueError(f"missing columns {', '.join(sorted(missing))}")
+            for row in reader:
+                code = row["O*NET-SOC Code"]
+                if code not in codes or not row["Task"]:
+                    continue
+                human = row["human_exposure_agg"]
+                beta = {"E0": 0.0, "E1": 1.0, "E2": 0.5}.get(human)
+                tasks.setdefault(code, []).append(
+                    Task(
+                        text=row["Task"].strip(),
+                        core=row["Task Type"] == "Core",
+                        human=human,
+                        gpt4=row["gpt4_exposure"],
+                        beta=beta if beta is not None else float(row["beta"]),
+                    )
+                )
+    except (OSError, ValueError, UnicodeDecodeError, csv.Error) as error:
+        log.error("occupation task file %s unreadable (%s); answering without task detail", path, error)
+        return {}
+    return tasks

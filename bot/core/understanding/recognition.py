@@ -1,0 +1,232 @@
+"""Who someone is, by meaning: their words against what every role and occupation is and does.
+
+Every knowledge-base role and every O*NET occupation is an entity with texts: its names (title,
+aliases, the O*NET title), what the role is (its summary) and, when the task file is present,
+the O*NET tasks of its occupations. A clause of a message scores each entity by its closest
+text; a name said outright lifts the score. Occupations whose code a role lists are that role.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.core.embeddings import Embedder
+from bot.core.knowledge.chunker import sections_of
+from bot.core.knowledge.loader import KnowledgeBase
+from bot.core.understanding.acts import unit_rows
+from bot.core.understanding.names import NameIndex, _stem, _words
+from bot.core.understanding.occupations import OccupationTable
+
+log = logging.getLogger(__name__)
+
+TASKS_PER_OCCUPATION = 8
+# A description or a task is weaker evidence than a name: a clause near one task of a job
+# describes that job less surely than one near its title.
+NAMED_FLOOR = 0.3  # a name said outright lifts a match only if the clause is about it at all
+SHORT_CLAUSE = 6
+DESCRIPTION_SECTIONS = ("What the job is", "A day in the work")
+WEIGHTS = {"name": 1.0, "summary": 0.93, "task": 0.9}
+
+
+@dataclass(frozen=True)
+class Entity:
+    key: str
+    title: str
+    role_id: str | None
+    onet_code: str | None
+
+
+@dataclass(frozen=True)
+class Match:
+    entity: Entity
+    score: float
+
+    @property
+    def role_id(self) -> str | None:
+        return self.entity.role_id
+
+    @property
+    def onet_code(self) -> str | None:
+        return self.entity.onet_code
+
+    @property
+    def title(self) -> str:
+        return self.entity.title
+
+
+def singular(title: str) -> str:
+    words = title.split()
+    last = words[-1]
+    if last.lower().endswith("ies"):
+        last = last[:-3] + "y"
+    elif re.search(r"(ss|sh|ch|x)es$", last.lower()):
+        last = last[:-2]
+    elif last.lower().endswith("s") and not last.lower().endswith("ss"):
+        last = last[:-1]
+    return " ".join([*words[:-1], last])
+
+
+def title_names(title: str) -> list[str]:
+    """'Plumbers, Pipefitters, and Steamfitters' -> plumber, pipefitter, steamfitter."""
+    head = re.split(r",?\s+except\b|\s*\(", title, flags=re.IGNORECASE)[0]
+    parts = [p.strip() for p in re.split(r",\s*(?:and\s+)?|\s+and\s+|/", head) if p.strip()]
+    # Split only a list of job names ("Plumbers, Pipefitters, and Steamfitters"); "Laborers
+    # and Freight, Stock, and Material Movers" is one job, and "Freight" is no name.
+    if len(parts) > 1 and not all(p.lower().endswith("s") and len(p) > 3 for p in parts):
+        parts = [head.strip()]
+    return list(dict.fromkeys(singular(p) for p in parts)) or [singular(title)]
+
+
+def role_description(kb: KnowledgeBase, role_id: str) -> list[str]:
+    """The sentences that say what a role is and does, from its own document."""
+    document = kb.documents.get(role_id)
+    if document is None:
+        return []
+    sentences: list[str] = []
+    for title, text in sections_of(document.body):
+        if title in DESCRIPTION_SECTIONS:
+            flat = " ".join(text.split())
+            sentences += [s for s in re.split(r"(?<=[.!?])\s+", flat) if len(s.split()) >= 5][:4]
+    return sentences
+
+
+class Recogniser:
+    """Entity texts embedded once per knowledge version (and cached on disk by content)."""
+
+    def __init__(
+        self, kb: KnowledgeBase, table: OccupationTable, embedder: Embedder, cache_dir: Path | None = None
+    ) -> None:
+        self.kb = kb
+        self.table = table
+        self._embedder = embedder
+        self._cache_dir = cache_dir
+        self.entities: list[Entity] = []
+        texts: list[tuple[int, str, str]] = []  # (entity, kind, text)
+        names: dict[str, list[str]] = {}  # knowledge-base role names
+        onet_names: dict[str, list[str]] = {}
+        linked: dict[str, str] = {}
+        for role_id, role in kb.roles.items():
+            code = next(iter(getattr(role, "onet_codes", None) or []), None)
+            self.entities.append(Entity(f"role:{role_id}", role.title, role_id, code))
+            for linked_code in getattr(role, "onet_codes", None) or []:
+                linked.setdefault(linked_code, role_id)
+        role_entity = {e.role_id: i for i, e in enumerate(self.entities)}
+        for code, occupation in table.occupations.items():
+            if code not in linked:
+                self.entities.append(Entity(f"onet:{code}", occupation.title, None, code))
+        occupation_entity = {e.onet_code: i for i, e in enumerate(self.entities) if e.role_id is None}
+
+        for role_id, role in kb.roles.items():
+            index = role_entity[role_id]
+            role_names = [role.title, *role.aliases]
+            texts += [(index, "name", n) for n in role_names]
+            texts.append((index, "summary", role.summary))
+            texts += [(index, "summary", s) for s in role_description(kb, role_id)]
+            names[str(index)] = role_names
+        for code, occupation in table.occupations.items():
+            index = role_entity[linked[code]] if code in linked else occupation_entity[code]
+            for name in title_names(occupation.title):
+                texts.append((index, "name", name))
+                onet_names.setdefault(str(index), []).append(name)
+            core = sorted(table.tasks.get(code, []), key=lambda t: not t.core)[:TASKS_PER_OCCUPATION]
+            texts += [(index, "task", t.text) for t in core]
+        texts.sort(key=lambda t: t[0])
+        self._owner = np.array([t[0] for t in texts])
+        self._weight = np.array([WEIGHTS[t[1]] for t in texts], dtype=np.float32)
+        self._texts = [t[2] for t in texts]
+        self._starts = np.flatnonzero(np.r_[True, self._owner[1:] != self._owner[:-1]])
+        self._names = NameIndex(names, heads=False)
+        self._onet_names = NameIndex(onet_names, heads=False)
+        self._vectors: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return len(self._texts)
+
+    def _matrix(self) -> np.ndarray:
+        with self._lock:
+            if self._vectors is None:
+                self._vectors = self._load_or_embed()
+            return self._vectors
+
+    def _load_or_embed(self) -> np.ndarray:
+        digest = hashlib.sha256("\n".join([self._embedder.name, *self._texts]).encode()).hexdigest()[:20]
+        path = self._cache_dir / f"recognition-{digest}.npy" if self._cache_dir else None
+        if path is not None and path.is_file():
+            try:
+                cached = np.load(path)
+                if cached.shape[0] == len(self._texts):
+                    return cached
+            except (OSError, ValueError) as error:
+                log.warning("recognition cache %s unreadable (%s); embedding again", path.name, error)
+        vectors = unit_rows(self._embedder.embed_documents(self._texts))
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                for old in path.parent.glob("recognition-*.npy"):
+                    old.unlink(missing_ok=True)
+                temporary = path.with_suffix(".tmp.npy")
+                np.save(temporary, vectors)
+                temporary.replace(path)
+            except OSError as error:
+                log.warning("recognition cache not written (%s)", error)
+        return vectors
+
+    def warm(self) -> None:
+        self._matrix()
+
+    def scores(self, clause_vectors: np.ndarray, clauses: Sequence[str]) -> np.ndarray:
+        """Entity scores for each clause: (clauses, entities)."""
+        similarity = (clause_vectors @ self._matrix().T) * self._weight
+        per_entity = np.maximum.reduceat(similarity, self._starts, axis=1)
+        for row, clause in enumerate(clauses):
+            words = _words(clause)
+            for key, _start, _end in self._names.find(words, _stem(words)):
+                column = int(np.searchsorted(self._starts, np.flatnonzero(self._owner == int(key))[0]))
+                # A name said outright is lifted, if the clause is about it at all: "models"
+                # in "instructions that get the best out of models" names no job.
+                if per_entity[row, column] >= NAMED_FLOOR:
+                    per_entity[row, column] = max(
+                        per_entity[row, column], 0.5 + 0.5 * per_entity[row, column]
+                    )
+        return per_entity
+
+    def column_of_role(self, role_id: str) -> int | None:
+        for column, start in enumerate(self._starts):
+            if self.entities[int(self._owner[start])].role_id == role_id:
+                return column
+        return None
+
+    def entity_at(self, column: int) -> Entity:
+        return self.entities[int(self._owner[self._starts[column]])]
+
+    def ranked(self, row: np.ndarray, limit: int = 5, roles_only: bool = False) -> list[Match]:
+        order = np.argsort(-row)
+        matches: list[Match] = []
+        for column in order:
+            entity = self.entity_at(int(column))
+            if roles_only and entity.role_id is None:
+                continue
+            matches.append(Match(entity, float(row[column])))
+            if len(matches) >= limit:
+                break
+        return matches
+
+    def named_roles(self, text: str) -> list[str]:
+        """Knowledge-base roles whose names appear in the text, in order."""
+        words = _words(text)
+        found: list[str] = []
+        for key, _start, _end in self._names.find(words, _stem(words)):
+            entity = self.entities[int(key)]
+            if entity.role_id and entity.role_id not in found:
+                found.append(entity.role_id)
+        return found
