@@ -17,8 +17,17 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The O*NET task ratings are downloaded, not shipped: tried once; offline, the coach carries on
+# without task detail (`coach data fetch` later, or COACH_OCCUPATION_DATA=DIR).
+OCCUPATION_TRIED := data/occupations/.fetch-tried
+
+$(OCCUPATION_TRIED): | $(STAMP)
+	@mkdir -p data/occupations
+	@$(VENV)/bin/coach data fetch || echo "coach: no O*NET task file for now (offline?); answers leave out task detail"
+	@touch $@
+
 # The terminal chat on the embedded defaults; the bots instead when their tokens are set.
-chat: $(STAMP)
+chat: $(STAMP) $(OCCUPATION_TRIED)
 	@if [ -n "$$DISCORD_BOT_TOKEN$$TELEGRAM_BOT_TOKEN" ] || grep -qsE '^(DISCORD|TELEGRAM)_BOT_TOKEN=.+' .env; then \
 		HF_HUB_OFFLINE=1 $(VENV)/bin/coach run; \
 	else \

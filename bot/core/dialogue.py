@@ -127,8 +127,9 @@ def match_profile(match: Match, kb: KnowledgeBase) -> dict[str, Any]:
     return {"current_role": match.role_id, "onet_code": code}
 
 
-def understand(turn: Turn, hours: float | None) -> str:
-    """Apply what the message says about the person; return the dialogue act to answer."""
+def understand(turn: Turn, hours: float | None, act_given: str | None = None) -> str:
+    """Apply what the message says about the person; return the dialogue act to answer
+    (`act_given`: a door that knows what it asks, like onboarding's closing "plan")."""
     reading, kb, state = turn.reading, turn.kb, turn.state
     update: dict[str, Any] = {}
     stated_job = False
@@ -153,7 +154,10 @@ def understand(turn: Turn, hours: float | None) -> str:
     follow_up = reading.act in FOLLOW_UPS and (
         state.plan is not None or bool(turn.profile.current_role or turn.profile.onet_code)
     )
-    if follow_up:
+    # A question about a role ("What is prompt engineering?") is not a self-description
+    # unless it says a job's name outright (a named match scores 0.75 and up).
+    asks = reading.act in {"question", "off_topic"} and reading.act_score(reading.act) >= 0.5
+    if follow_up or (asks and not (reading.current and reading.current[0].score >= 0.75)):
         pass
     elif not stated_job and reading.current_sure:
         update |= match_profile(reading.current[0], kb)
@@ -174,7 +178,7 @@ def understand(turn: Turn, hours: float | None) -> str:
                 choices=[Choice(title=m.title, role_id=m.role_id, onet_code=m.onet_code) for m in candidates],
             )
             state.near_roles = [m.role_id for m in reading.near_roles if m.role_id]
-    act = decide_act(reading, state, turn.profile, stated_job)
+    act = act_given or decide_act(reading, state, turn.profile, stated_job)
     goal_acts = {"plan", "retarget", "compare", "question", "vague"}
     if act in goal_acts and (act == "retarget" or reading.target_sure or _goal_role(reading, act)):
         role = _goal_role(reading, act)
@@ -205,6 +209,8 @@ def understand(turn: Turn, hours: float | None) -> str:
     if profile.current_role and profile.current_role == profile.target_role:
         profile = profile.model_copy(update={"target_role": None})  # becoming what you are is no goal
     turn.profile = profile
+    if act_given:
+        return act_given
     if state.pending is not None and not stated_job:
         return "clarify"
     if act == "vague" and reading.describes_work and not stated_job:

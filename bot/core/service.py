@@ -171,8 +171,10 @@ class CoachService:
         text: str,
         hours: float | None = None,
         on_token: Callable[[str], Any] | None = None,
+        act: str | None = None,
     ) -> Answer:
-        """Answer one message; profile and memory are updated and kept.
+        """Answer one message; profile and memory are updated and kept. `act` names the
+        dialogue act when the door knows it (a button, not free text).
 
         With a language model configured the agent writes the answer (its text arrives through
         `on_token` as it is written); on any failure of the model the offline answer is used.
@@ -180,7 +182,7 @@ class CoachService:
         started = time.perf_counter()
         async with self.working():
             try:
-                answer = await self._ask(user, text, hours, on_token)
+                answer = await self._ask(user, text, hours, on_token, act)
             except CoachError as error:
                 metrics.ERRORS.labels(error.kind).inc()
                 raise
@@ -192,7 +194,12 @@ class CoachService:
         return answer
 
     async def _ask(
-        self, user: UserRef, text: str, hours: float | None, on_token: Callable[[str], Any] | None
+        self,
+        user: UserRef,
+        text: str,
+        hours: float | None,
+        on_token: Callable[[str], Any] | None,
+        act: str | None = None,
     ) -> Answer:
         clean = clean_text(text)
         if not clean:
@@ -211,7 +218,7 @@ class CoachService:
             profile, history = recall.profile, recall.history
             # With a model, the offline answer is composed only if the model fails.
             model = self.answerer is not None
-            args = (engine, profile, recall.state, clean, hours)
+            args = (engine, profile, recall.state, clean, hours, act)
             # The offline reading runs first either way: the model answers from the same act,
             # state and computed facts, and falls back to them.
             answer, query, state = await self._answer(*args)
@@ -318,12 +325,13 @@ class CoachService:
         stored: dict[str, Any] | None,
         text: str,
         hours: float | None,
+        act_given: str | None = None,
     ) -> tuple[Answer, str | None, ConversationState]:
         """The offline answer, and the conversation state to keep."""
         state = ConversationState.from_stored(stored)
         reading = await asyncio.to_thread(engine.reader.read, text)
         turn = Turn(engine, text, reading, profile, state, self._search_any)
-        act = understand(turn, hours)
+        act = understand(turn, hours, act_given)
         answer = await respond(turn, act)
         return answer, turn.query, turn.state
 

@@ -159,11 +159,15 @@ async def test_profile_set_view_and_autocomplete(coach: CoachService, discord_fa
     assert choices == [{"name": "AI governance specialist", "value": "ai-governance-specialist"}]
 
 
-async def test_unknown_role_gets_a_friendly_ephemeral_error(
+async def test_a_role_phrase_is_resolved_privately_never_refused_word_by_word(
     coach: CoachService, discord_fake: FakeDiscord
 ) -> None:
     posted = await run(discord_fake, ALICE, "profile", [{"name": "role", "type": 3, "value": "astronaut"}])
-    assert "I don't know the role 'astronaut'" in posted[-1].body["content"]
+    content = posted[-1].body["content"]
+    # With the tests' hash embeddings the phrase resolves to some occupation or to a question
+    # with the closest ones (tests/test_understanding.py checks real phrases on the real model).
+    assert "not sure which job 'astronaut'" in content or "(O*NET" in content
+    assert "I don't know the role" not in content
     assert posted[-1].body["flags"] & 64
 
 

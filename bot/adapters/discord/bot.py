@@ -149,7 +149,7 @@ class CoachCog(commands.Cog):
         pieces = text_pieces(text) or ["Here is your plan."]
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            view = feedback_view(answer.answer_id) if last else discord.utils.MISSING
+            view = feedback_view(answer, self.service) if last else discord.utils.MISSING
             await interaction.followup.send(
                 piece,
                 ephemeral=ephemeral,
@@ -290,7 +290,7 @@ class CoachCog(commands.Cog):
             target = await message.create_thread(name="Career coach", auto_archive_duration=1440)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            view = feedback_view(answer.answer_id) if last else discord.utils.MISSING
+            view = feedback_view(answer, self.service) if last else discord.utils.MISSING
             if index == 0 and target is message.channel:
                 await message.reply(piece, allowed_mentions=NO_PINGS, view=view)
             else:
@@ -350,7 +350,7 @@ class DiscordStream(ThrottledStream):
             if self.message is not None:
                 await self.message.delete()
             return False
-        await self._show(answer.answer, feedback_view(answer.answer_id))
+        await self._show(answer.answer, feedback_view(answer))
         return True
 
 

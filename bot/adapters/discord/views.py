@@ -7,7 +7,7 @@ from typing import Any
 
 import discord
 
-from bot.core.models import UserRef
+from bot.core.models import Answer, UserRef
 from bot.core.service import CoachService
 
 
@@ -49,11 +49,33 @@ class FeedbackButton(
         )
 
 
-def feedback_view(answer_id: int | None) -> discord.ui.View:
+class ChoiceButton(discord.ui.Button[Any]):
+    """One answer to a question the coach asked: pressing it sends that answer as a message."""
+
+    def __init__(self, service: CoachService, label: str, text: str) -> None:
+        super().__init__(label=label[:80], style=discord.ButtonStyle.secondary)
+        self.service, self.text = service, text
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)  # personal: never public
+        async with self.service.working():
+            answer = await self.service.ask(discord_user(interaction.user), self.text)
+        await interaction.followup.send(
+            answer.answer[:2000], ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+
+def feedback_view(answer: Answer, service: CoachService | None = None) -> discord.ui.View:
+    """Choice buttons under a question the coach asked; feedback buttons under an answer."""
+    if answer.choices and service is not None:
+        view = discord.ui.View(timeout=600)
+        for choice in answer.choices:
+            view.add_item(ChoiceButton(service, choice.label, choice.text))
+        return view
     view = discord.ui.View(timeout=None)
-    if answer_id is not None:
-        view.add_item(FeedbackButton(answer_id, "up"))
-        view.add_item(FeedbackButton(answer_id, "down"))
+    if answer.answer_id is not None:
+        view.add_item(FeedbackButton(answer.answer_id, "up"))
+        view.add_item(FeedbackButton(answer.answer_id, "down"))
     return view
 
 

@@ -157,6 +157,14 @@ class TelegramCoach:
 
     @staticmethod
     def feedback_markup(answer: Answer) -> InlineKeyboardMarkup | None:
+        """Choice buttons for a question the coach asked; otherwise feedback buttons."""
+        if answer.choices:
+            return InlineKeyboardMarkup(
+                [
+                    [InlineKeyboardButton(c.label[:60], callback_data=f"say:{c.text[:40]}")]
+                    for c in answer.choices
+                ]
+            )
         if answer.answer_id is None:
             return None
         return InlineKeyboardMarkup(
@@ -412,7 +420,7 @@ class TelegramCoach:
             await self.answer(message, user, text)
 
     async def finish_onboarding(self, message: Message, user: UserRef) -> None:
-        answer = await self.service.ask(user, "Make me a plan")
+        answer = await self.service.ask(user, "Make me a plan", act="plan")
         await self.send(message, answer.answer, await self.links(answer), self.feedback_markup(answer))
 
     # -- buttons ------------------------------------------------------------------------
@@ -432,7 +440,11 @@ class TelegramCoach:
         await query.answer()
         if message is None:
             return
-        if data == "forget:yes":
+        if data.startswith("say:"):  # a choice button: as if the person had typed it
+            async with self.service.working():
+                answer = await self.service.ask(user, data[4:])
+            await self.send(message, answer.answer, await self.links(answer), self.feedback_markup(answer))
+        elif data == "forget:yes":
             await self.service.forget_user(user)
             context.user_data.clear()
             await message.edit_text("Done: I no longer keep anything about you.")

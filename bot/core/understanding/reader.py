@@ -150,7 +150,9 @@ class Reader:
         kinds = [
             frame_of(f, bool(self.recogniser.named_roles(c))) for f, c in zip(frames, clauses, strict=True)
         ]
-        current_rows = [i for i, k in enumerate(kinds) if k == "current"]
+        # A fragment of one word ("@everyone", "lol") describes nobody, unless it is the message.
+        sized = [len(re.findall(r"[^\W\d_]+", c)) >= 2 for c in clauses]
+        current_rows = [i for i, k in enumerate(kinds) if k == "current" and sized[i]]
         goal_rows = [i for i, k in enumerate(kinds) if k == "goal"]
         # A message that only names a job ("barista", "paralegal here") describes the person.
         bare = not current_rows and not goal_rows and len(clauses) == 1 and len(text.split()) <= 3
