@@ -53,6 +53,8 @@ FOLLOW_UPS = {
 PLAN_IF_DESCRIBED = {
     "question", "vague", "smalltalk", "off_topic", "how_long", "why_role", "first_step", "known_skill",
 }  # fmt: skip
+# A question says who is asking only in the first person ("As a bookkeeper, should I ...?").
+FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|my|me|we|our)\b", re.IGNORECASE)
 CHOICE_NUMBER = re.compile(r"^\s*(?:#|no\.?|number|option)?\s*([1-9])\s*[.)!]?\s*$", re.IGNORECASE)
 
 Search = Callable[[str, int], Awaitable[list[SearchResult]]]
@@ -157,7 +159,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     # A question about a role ("What is prompt engineering?") is not a self-description
     # unless it says a job's name outright (a named match scores 0.75 and up).
     asks = reading.act in {"question", "off_topic"} and reading.act_score(reading.act) >= 0.5
-    if follow_up or (asks and not (reading.current and reading.current[0].score >= 0.75)):
+    if follow_up or (asks and not FIRST_PERSON.search(turn.text)):
         pass
     elif not stated_job and reading.current_sure:
         update |= match_profile(reading.current[0], kb)
@@ -488,6 +490,11 @@ async def handle_compare(turn: Turn) -> Answer:
 
 
 async def handle_vague(turn: Turn) -> Answer:
+    # A vague-sounding message that the knowledge base answers closely is a question after all.
+    results = await turn.search(turn.text, 1)
+    if results and results[0].similarity >= 0.5 and len(turn.text.split()) >= 4:
+        answer = await handle_question(turn)
+        return answer.model_copy(update={"intent": "vague"})
     return Answer(intent="vague", answer=compose.VAGUE, profile=turn.profile)
 
 
