@@ -33,6 +33,11 @@ from bot.core.understanding.recognition import Match, Recogniser
 RoleSearch = Callable[[str], list[tuple[str, float]]]
 RETRIEVAL_WEIGHT = 0.95
 RETRIEVAL_RANK_LIFT = (0.08, 0.04, 0.02)
+# Emerging AI roles are where people go, rarely what they do now: as present work they must
+# be named ("I'm an ML engineer"), since a clause about AI tools is near all of them.
+EMERGING_AS_WORK_PENALTY = 0.08
+# Keyword search over every entity's names, description and O*NET tasks, lifting by rank too.
+KEYWORD_RANK_LIFT = (0.15, 0.08, 0.04)
 
 # Confidence in a role or occupation (a cosine similarity, lifted when the name is said):
 # sure enough to take it, close enough to ask about, or nothing. Calibrated on the public
@@ -130,6 +135,7 @@ class Reader:
         skill_names = {i: [m.title, i.replace("-", " "), *m.aliases] for i, m in kb.skills.items()}
         self._skills = NameIndex(skill_names)
         self._skill_vectors: np.ndarray | None = None
+        self._emerging = [r for r, role in kb.roles.items() if role.category == "emerging"]
 
     def warm(self) -> None:
         self.recogniser.warm()
@@ -183,16 +189,25 @@ class Reader:
         return reading
 
     def _with_retrieval(self, row: np.ndarray, clauses: list[str], present_work: bool = False) -> np.ndarray:
-        """Retrieval's ranking of role documents for the same words, as one more piece of
-        evidence: its best chunk's similarity, and a lift by rank (the fused keyword and dense
-        ranking finds the right role document first more often than any single vector does).
-        Emerging AI roles are where people go, rarely what they do now: as present work they
-        get no lift unless named."""
+        """More evidence on the same words: keyword search over every entity's description,
+        and retrieval's ranking of role documents (its best chunk's similarity, and a lift by
+        rank: the fused ranking finds the right role first more often than one vector does).
+        As present work, emerging AI roles get no lift and a penalty unless named."""
+        row = row.copy()
+        text = " ".join(clauses)
+        if present_work:
+            named = set(self.recogniser.named_roles(text))
+            for role_id in self._emerging:
+                column = self.recogniser.column_of_role(role_id)
+                if column is not None and role_id not in named:
+                    row[column] -= EMERGING_AS_WORK_PENALTY
+            # Keywords name jobs well ("teller", "conduit") but goals badly ("fair", "launch").
+            for rank, column in enumerate(self.recogniser.keyword_ranking(text)):
+                row[column] += KEYWORD_RANK_LIFT[rank]
         if self.search_roles is None:
             return row
-        row = row.copy()
-        for rank, (role_id, similarity) in enumerate(self.search_roles(" ".join(clauses))[:3]):
-            if present_work and self.kb.roles[role_id].category == "emerging":
+        for rank, (role_id, similarity) in enumerate(self.search_roles(text)[:3]):
+            if present_work and role_id in self._emerging:
                 continue
             column = self.recogniser.column_of_role(role_id)
             if column is not None:

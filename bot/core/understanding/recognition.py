@@ -16,11 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import bm25s
 import numpy as np
 
 from bot.core.embeddings import Embedder
 from bot.core.knowledge.chunker import sections_of
 from bot.core.knowledge.loader import KnowledgeBase
+from bot.core.text import tokens
 from bot.core.understanding.acts import unit_rows
 from bot.core.understanding.names import NameIndex, _stem, _words
 from bot.core.understanding.occupations import OccupationTable
@@ -143,6 +145,21 @@ class Recogniser:
         self._weight = np.array([WEIGHTS[t[1]] for t in texts], dtype=np.float32)
         self._texts = [t[2] for t in texts]
         self._starts = np.flatnonzero(np.r_[True, self._owner[1:] != self._owner[:-1]])
+        # Keywords over each entity's whole description (names, summary, every O*NET task):
+        # "espresso", "teller", "conduit" find their occupation where one vector blurs them.
+        documents: dict[int, list[str]] = {}
+        for index, _kind, text in texts:
+            documents.setdefault(index, []).append(text)
+        for code, tasks in table.tasks.items():
+            index = role_entity[linked[code]] if code in linked else occupation_entity.get(code)
+            if index is not None:
+                documents.setdefault(index, []).extend(t.text for t in tasks[TASKS_PER_OCCUPATION:])
+        self._keywords = bm25s.BM25()
+        self._keywords.index(
+            [tokens(" ".join(documents.get(i, []))) or ["_"] for i in range(len(self.entities))],
+            show_progress=False,
+        )
+        self._keyword_vocab = set(self._keywords.vocab_dict)
         self._names = NameIndex(names, heads=False)
         self._onet_names = NameIndex(onet_names, heads=False)
         self._vectors: np.ndarray | None = None
@@ -205,6 +222,15 @@ class Recogniser:
             if self.entities[int(self._owner[start])].role_id == role_id:
                 return column
         return None
+
+    def keyword_ranking(self, text: str, limit: int = 3) -> list[int]:
+        """Entity columns that keyword search ranks first for the text."""
+        known = [t for t in tokens(text) if t in self._keyword_vocab]
+        if not known:
+            return []
+        scores = np.asarray(self._keywords.get_scores(known))
+        order = np.argsort(-scores)[:limit]
+        return [int(i) for i in order if scores[i] > 0]
 
     def entity_at(self, column: int) -> Entity:
         return self.entities[int(self._owner[self._starts[column]])]
