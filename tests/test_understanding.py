@@ -158,6 +158,14 @@ async def test_occupations_outside_the_knowledge_base_are_recognised_honestly(re
     assert answer.profile.onet_code == "29-1292.00" and answer.profile.current_role is None
     assert "don't have a full guide" in answer.answer and answer.exposure is not None
     assert answer.exposure.onet_code == "29-1292.00" and answer.plan is not None
+    if SHARED_DATA.is_dir():  # with the task file, the figures come with the tasks behind them
+        assert answer.exposure.tasks and answer.exposure.tasks["most"]
+        tasks = await real_service.ask(
+            UserRef(platform="test", user_id="dh"), "which of my tasks will AI change?"
+        )
+        assert (
+            tasks.intent == "own_tasks" and "Most exposed" in tasks.answer and "Least exposed" in tasks.answer
+        )
     assert "You're a" not in answer.answer  # never claims a role the person does not have
 
 

@@ -181,6 +181,18 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
             )
             state.near_roles = [m.role_id for m in reading.near_roles if m.role_id]
     act = act_given or decide_act(reading, state, turn.profile, stated_job)
+    # Work described, but nothing close to it: say so and ask what the work involves.
+    unknown_work = (
+        reading.describes_work
+        and not stated_job
+        and state.pending is None
+        and not (reading.current and reading.current[0].score >= ASK)
+        and not (turn.profile.current_role or turn.profile.onet_code)
+        and act in {"plan", "vague"}
+        and not reading.target
+    )
+    if unknown_work and not act_given:
+        state.pending = PendingQuestion(kind="work")
     goal_acts = {"plan", "retarget", "compare", "question", "vague"}
     if act in goal_acts and (act == "retarget" or reading.target_sure or _goal_role(reading, act)):
         role = _goal_role(reading, act)
@@ -302,7 +314,7 @@ def exposure_of(turn: Turn, with_tasks: bool = False) -> ExposureFigures | None:
 def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None) -> Answer:
     kb, profile = turn.kb, turn.profile
     plan, targets, citations = plan_for(kb, profile, _learn_skills(turn), turn.state.near_roles)
-    exposure = exposure_of(turn)
+    exposure = exposure_of(turn, with_tasks=True)
     if plan is None:
         return Answer(intent=intent, answer=compose.NEED_ROLE, profile=profile, notes=turn.notes)
     turn.state.plan, turn.state.suggestions = plan, targets
