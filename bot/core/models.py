@@ -118,6 +118,14 @@ class ReplyChoice(BaseModel):
     text: str  # what choosing it sends as the person's message
 
 
+# Answers that show what the coach knows of the person (their job, plan, skills, tasks): a door
+# sends these only where nobody else reads them.
+PERSONAL_INTENTS = frozenset(
+    {"plan", "full_plan", "how_long", "why_role", "first_step", "own_tasks", "known_skill", "retarget",
+     "change_hours", "clarify", "choose"}
+)  # fmt: skip
+
+
 class Answer(BaseModel):
     mode: Mode = "offline"
     answer: str
@@ -131,6 +139,10 @@ class Answer(BaseModel):
     exposure: ExposureFigures | None = None
     choices: list[ReplyChoice] = Field(default_factory=list)
     language: str = "en"
+
+    @property
+    def personal(self) -> bool:
+        return self.plan is not None or self.intent in PERSONAL_INTENTS
 
     def public(self) -> dict[str, Any]:
         """The `coach ask --json` shape (design/interfaces.md), extra keys beside it."""
@@ -147,4 +159,5 @@ class Answer(BaseModel):
             "exposure": self.exposure.model_dump(exclude_none=True) if self.exposure else None,
             "choices": [c.model_dump() for c in self.choices],
             "language": self.language,
+            "personal": self.personal,
         }

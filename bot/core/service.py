@@ -172,9 +172,11 @@ class CoachService:
         hours: float | None = None,
         on_token: Callable[[str], Any] | None = None,
         act: str | None = None,
+        public: bool = False,
     ) -> Answer:
         """Answer one message; profile and memory are updated and kept. `act` names the
-        dialogue act when the door knows it (a button, not free text).
+        dialogue act when the door knows it (a button, not free text). `public`: the reply
+        is seen by others, so a personal answer is not streamed (the door routes it privately).
 
         With a language model configured the agent writes the answer (its text arrives through
         `on_token` as it is written); on any failure of the model the offline answer is used.
@@ -182,7 +184,7 @@ class CoachService:
         started = time.perf_counter()
         async with self.working():
             try:
-                answer = await self._ask(user, text, hours, on_token, act)
+                answer = await self._ask(user, text, hours, on_token, act, public)
             except CoachError as error:
                 metrics.ERRORS.labels(error.kind).inc()
                 raise
@@ -200,6 +202,7 @@ class CoachService:
         hours: float | None,
         on_token: Callable[[str], Any] | None,
         act: str | None = None,
+        public: bool = False,
     ) -> Answer:
         clean = clean_text(text)
         if not clean:
@@ -223,7 +226,8 @@ class CoachService:
             # state and computed facts, and falls back to them.
             answer, query, state = await self._answer(*args)
             if model and answer.intent != "invalid":
-                written = await self._with_model(engine, answer, state, history, clean, query, on_token)
+                stream = None if public and answer.personal else on_token
+                written = await self._with_model(engine, answer, state, history, clean, query, stream)
                 if written is not None:
                     answer = written
             if not recall.ok:

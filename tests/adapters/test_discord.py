@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from bot.container import Container
 from bot.core.models import UserRef
 from bot.core.service import CoachService
 from tests.conftest import make_settings
-from tests.fakes.discord_server import ADMIN_ROLE, MANAGER_ROLE, FakeDiscord, Posted
+from tests.fakes.discord_server import ADMIN_ROLE, CHANNEL_ID, MANAGER_ROLE, FakeDiscord, Posted
 from tests.fakes.embedder import HashEmbedder
 
 ALICE, BOB, ADMIN_USER = 501, 502, 503
@@ -234,7 +235,9 @@ async def test_mentions_and_dms_get_answers_without_pings(
     )
 
 
-async def test_long_answers_to_mentions_open_a_thread(coach: CoachService, discord_fake: FakeDiscord) -> None:
+async def test_personal_answers_to_mentions_go_to_a_dm(
+    coach: CoachService, discord_fake: FakeDiscord
+) -> None:
     await coach.update_profile(
         user_ref(ALICE),
         current_role="data-entry-clerk",
@@ -243,10 +246,28 @@ async def test_long_answers_to_mentions_open_a_thread(coach: CoachService, disco
     )
     await discord_fake.say(ALICE, "<@9000> show me the full plan", mention=True)
     posted = await discord_fake.wait_for(
-        lambda ps: len([p for p in ps if p.kind == "channel"]) >= 2, timeout=20
+        lambda ps: any(p.kind == "channel" and "DM" in (p.body.get("content") or "") for p in ps), timeout=20
     )
-    assert any(p.kind == "thread" for p in posted)
+    in_channel = [p for p in posted if p.kind == "channel" and p.channel_id == str(CHANNEL_ID)]
+    in_dm = [p for p in posted if p.kind == "channel" and p.channel_id == str(ALICE + 1)]
+    assert in_dm and any("Week 1" in p.body["content"] for p in in_dm)
+    assert all("Week" not in p.body["content"] for p in in_channel)
     assert all(len(p.body.get("content") or "") <= 2000 for p in posted)
+
+
+async def test_personal_answers_to_ask_in_a_server_are_ephemeral(
+    coach: CoachService, discord_fake: FakeDiscord
+) -> None:
+    await coach.update_profile(user_ref(ALICE), current_role="paralegal", hours_per_week=3)
+    posted = await run(
+        discord_fake, ALICE, "ask", [{"name": "question", "type": 3, "value": "make me a plan"}]
+    )
+    public = [p for p in posted if p.kind in {"followup", "edit"} and not (p.body.get("flags", 0) & 64)]
+    private = [p for p in posted if p.kind == "followup" and p.body.get("flags", 0) & 64]
+    assert private and any("Week 1" in json.dumps(p.body) for p in private)  # the plan card, privately
+    assert public and all(
+        "Week" not in json.dumps(p.body) and "paralegal" not in json.dumps(p.body).lower() for p in public
+    )
 
 
 async def test_feedback_buttons_work_after_a_restart(

@@ -219,6 +219,13 @@ async def test_groups_answer_only_when_addressed(bot: CoachService, telegram: Fa
     assert "private" in private and "Week" not in private
     link = telegram.sent[-1].reply_markup["inline_keyboard"][0][0]["url"]
     assert link == f"https://t.me/{BOT_USERNAME}?start=plan"
+    # Free text that asks for something personal is routed the same way, whatever the words.
+    for text in ("show me my full plan", "I'm a paralegal, make me a plan with 4 hours a week"):
+        [routed] = await reply_to(
+            telegram, ALICE, f"@{BOT_USERNAME} {text}", chat_id=GROUP, chat_type="supergroup"
+        )
+        assert "private" in routed and "Week" not in routed and "paralegal" not in routed.lower()
+        assert telegram.sent[-1].reply_markup["inline_keyboard"][0][0]["url"].endswith("?start=plan")
 
 
 async def test_bad_inputs(bot: CoachService, telegram: FakeTelegram) -> None:

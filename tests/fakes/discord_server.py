@@ -312,6 +312,14 @@ class FakeDiscord:
             case ("DELETE", ["webhooks", _, token, "messages", message_id]):
                 await self._record(Posted("delete", {}, token.removeprefix("tok"), message_id=message_id))
                 return None
+            case ("POST", ["users", "@me", "channels"]):
+                recipient = int(body["recipient_id"])  # a DM channel, as Discord creates one
+                return {
+                    "id": str(recipient + 1),
+                    "type": 1,
+                    "recipients": [user(recipient)],
+                    "last_message_id": None,
+                }
             case ("POST", ["channels", channel_id, "typing"]):
                 return None
             case ("POST", ["channels", channel_id, "messages"]):

@@ -111,6 +111,9 @@ class CoachBot(commands.AutoShardedBot):
         return titles, await self.service.source_links(answer.sources)
 
 
+PRIVATELY = "That's personal, so I've answered you privately below (only you can see it)."
+
+
 def personal(interaction: discord.Interaction) -> bool:
     """Profile and plan replies are ephemeral in servers."""
     return interaction.guild_id is not None
@@ -176,13 +179,21 @@ class CoachCog(commands.Cog):
         if await self.limited(interaction):
             return
         user = discord_user(interaction.user)
+        in_server = personal(interaction)
         if self.service.answerer is not None:
             stream = DiscordStream(interaction)
-            answer = await self.service.ask(user, question, on_token=stream.feed)
-            if await stream.finish(answer):
+            # In a server a personal answer is not streamed; it is answered privately below.
+            answer = await self.service.ask(user, question, on_token=stream.feed, public=in_server)
+            if in_server and answer.personal:
+                await stream.discard()
+            elif await stream.finish(answer):
                 return
         else:
             answer = await self.service.ask(user, question)
+        if in_server and answer.personal:
+            await interaction.followup.send(PRIVATELY, allowed_mentions=NO_PINGS)
+            await self.deliver(interaction, answer, ephemeral=True)
+            return
         await self.deliver(interaction, answer, ephemeral=False)
 
     @app_commands.command(name="plan", description="Your full learning plan")
@@ -283,6 +294,15 @@ class CoachCog(commands.Cog):
             return
         async with message.channel.typing():
             answer = await self.service.ask(user, text)
+        if answer.personal and message.guild is not None:
+            try:  # personal answers go to a DM, with a short note where they were asked
+                for piece in text_pieces(answer.answer):
+                    await message.author.send(piece, allowed_mentions=NO_PINGS)
+                note = "That's personal, so I've sent it to you in a DM."
+            except discord.HTTPException:
+                note = "That's personal, and I can't DM you: use /ask or /plan, which only you can see."
+            await message.reply(note, allowed_mentions=NO_PINGS)
+            return
         pieces = text_pieces(answer.answer)
         target: discord.abc.Messageable = message.channel
         if len(pieces) > 1 and isinstance(message.channel, discord.TextChannel):
@@ -342,6 +362,12 @@ class DiscordStream(ThrottledStream):
         else:
             await self.message.edit(content=text, view=view)
         self.shown, self.last_edit = text, time.monotonic()
+
+    async def discard(self) -> None:
+        """Stop, and take back anything shown (the answer turned out personal)."""
+        await self.stop()
+        if self.message is not None:
+            await self.message.delete()
 
     async def finish(self, answer: Answer) -> bool:
         """The final text in place when it fits one message; False to deliver it normally."""

@@ -178,13 +178,16 @@ class TelegramCoach:
         """Personal matters go to a private chat: in a group, reply with a deep link instead."""
         if self.is_private(update):
             return False
-        link = f"https://t.me/{context.bot.username}?start={payload}"
         assert update.effective_message is not None
-        await update.effective_message.reply_text(
+        await self.private_link(update.effective_message, payload)
+        return True
+
+    async def private_link(self, message: Message, payload: str) -> None:
+        link = f"https://t.me/{message.get_bot().username}?start={payload}"
+        await message.reply_text(
             "That's personal, so let's talk in private:",
             reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Open a private chat", url=link)]]),
         )
-        return True
 
     # -- commands -----------------------------------------------------------------------
 
@@ -352,7 +355,17 @@ class TelegramCoach:
     async def answer(self, message: Message, user: UserRef, text: str) -> None:
         typing = asyncio.create_task(self.keep_typing(message))
         try:
-            if self.service.answerer is not None:
+            if message.chat.type != "private":
+                # In a group nothing is streamed: whether an answer is personal is known only
+                # once it is written, and a personal one goes to the private chat instead.
+                answer = await self.service.ask(user, text)
+                if answer.personal:
+                    await self.private_link(message, "plan")
+                else:
+                    await self.send(
+                        message, answer.answer, await self.links(answer), self.feedback_markup(answer)
+                    )
+            elif self.service.answerer is not None:
                 answer = await self.streamed(message, user, text)
             else:
                 answer = await self.service.ask(user, text)
