@@ -382,3 +382,25 @@ async def test_refused_html_is_sent_again_as_plain_text(
     assert answer.startswith("Prompt engineering") and telegram.sent[-1].parse_mode is None
     refused = [p for m, p in telegram.calls if m == "sendMessage" and p.get("parse_mode") == "HTML"]
     assert refused  # the HTML attempt came first
+
+
+@pytest.mark.parametrize("data", ["fb:99999999999999999999999:1", "fb:abc:1", "fb:1:7", "fb:1"])
+async def test_forged_feedback_buttons_get_a_clear_reply(
+    bot: CoachService, telegram: FakeTelegram, data: str
+) -> None:
+    before = len(telegram.calls)
+    telegram.click(ALICE, ALICE, 1, data)
+    for _ in range(50):
+        answers = [p for m, p in telegram.calls[before:] if m == "answerCallbackQuery"]
+        if answers:
+            break
+        await asyncio.sleep(0.1)
+    assert answers and answers[-1].get("text") == "That button is no longer valid."
+
+
+async def test_forged_hours_buttons_are_refused(bot: CoachService, telegram: FakeTelegram) -> None:
+    before = len(telegram.texts(ALICE))
+    telegram.click(ALICE, ALICE, 1, "hours:nan")
+    [reply] = [t.text for t in (await telegram.wait_sent(before + 1, ALICE, method="sendMessage"))[before:]]
+    assert "no longer valid" in reply and "nan" not in reply
+    assert (await bot.get_profile(bot_user(ALICE))).hours_per_week is None

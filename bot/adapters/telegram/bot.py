@@ -66,6 +66,24 @@ def user_ref(update: Update) -> UserRef:
     return UserRef(platform="telegram", user_id=str(update.effective_user.id))
 
 
+MAX_ANSWER_ID = 2**63 - 1  # the database's integer range
+
+
+def parse_feedback(data: str) -> tuple[int, int] | None:
+    """'fb:<answer id>:<+1|-1>' from a button, or None if it is not one the bot made."""
+    parts = data.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in {"1", "-1"}:
+        return None
+    answer_id = int(parts[1])
+    return (answer_id, int(parts[2])) if 0 < answer_id <= MAX_ANSWER_ID else None
+
+
+def parse_hours(data: str) -> float | None:
+    """'hours:<n>' from the hours keyboard: one of the offered numbers, nothing else."""
+    value = data.split(":", 1)[1]
+    return float(value) if value in {str(h) for h in HOURS_CHOICES} else None
+
+
 class TelegramCoach:
     """A thin door: Telegram updates in, CoachService calls, Telegram messages out."""
 
@@ -446,8 +464,12 @@ class TelegramCoach:
         data = query.data
         assert context.user_data is not None
         if data.startswith("fb:"):
-            _, answer_id, value = data.split(":")
-            saved = await self.service.record_feedback(user, int(answer_id), int(value))
+            feedback = parse_feedback(data)
+            if feedback is None:  # forged or garbled: say so, and log what it was, not who sent it
+                log.warning("telegram: ignored malformed feedback data %r", data[:40])
+                await query.answer("That button is no longer valid.")
+                return
+            saved = await self.service.record_feedback(user, *feedback)
             await query.answer("Thanks for the feedback!" if saved else "That answer isn't yours to rate.")
             return
         await query.answer()
@@ -474,7 +496,13 @@ class TelegramCoach:
                 "3/3: How many hours a week can you spend learning?", reply_markup=self.hours_keyboard()
             )
         elif data.startswith("hours:"):
-            hours = float(data.split(":", 1)[1])
+            hours = parse_hours(data)
+            if hours is None:
+                log.warning("telegram: ignored malformed hours data %r", data[:40])
+                await message.reply_text(
+                    "That button is no longer valid; tell me your hours a week in words."
+                )
+                return
             await self.service.update_profile(user, hours_per_week=hours)
             onboarding = context.user_data.pop("onboarding", None)
             await message.reply_text(f"Noted: {hours:g} hours a week.")
