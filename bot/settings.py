@@ -61,6 +61,10 @@ class Settings(BaseSettings):
         default_factory=list, validation_alias=_env("DISCORD_ADMIN_USER_IDS")
     )
     discord_guild_ids: IdList = Field(default_factory=list, validation_alias=_env("DISCORD_GUILD_IDS"))
+    # Reload and stats are deployment-wide: server managers count as admins only in these servers.
+    discord_admin_guild_ids: IdList = Field(
+        default_factory=list, validation_alias=_env("DISCORD_ADMIN_GUILD_IDS")
+    )
     # A REST proxy in front of Discord's API (large deployments share rate limits through one).
     discord_api_base_url: str | None = Field(None, validation_alias=_env("DISCORD_API_BASE_URL"))
 
@@ -85,6 +89,7 @@ class Settings(BaseSettings):
         "discord_admin_role_ids",
         "discord_admin_user_ids",
         "discord_guild_ids",
+        "discord_admin_guild_ids",
         mode="before",
     )
     @classmethod

@@ -16,7 +16,7 @@ from bot.container import Container
 from bot.core.models import UserRef
 from bot.core.service import CoachService
 from tests.conftest import make_settings
-from tests.fakes.discord_server import ADMIN_ROLE, CHANNEL_ID, MANAGER_ROLE, FakeDiscord, Posted
+from tests.fakes.discord_server import ADMIN_ROLE, CHANNEL_ID, GUILD_ID, MANAGER_ROLE, FakeDiscord, Posted
 from tests.fakes.embedder import HashEmbedder
 
 ALICE, BOB, ADMIN_USER = 501, 502, 503
@@ -185,6 +185,18 @@ async def test_forget_with_a_confirmation_button(coach: CoachService, discord_fa
     assert await coach.store.rows_of(user_ref(ALICE)) == 0
 
 
+async def test_forget_buttons_go_away_when_they_time_out(
+    coach: CoachService, discord_fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.adapters.discord.views import ForgetView
+
+    monkeypatch.setattr(ForgetView, "TIMEOUT", 0.5)
+    interaction_id = await discord_fake.command(ALICE, "forget")
+    await discord_fake.wait_for(done(interaction_id, {"edit"}), timeout=10)
+    edit = [p for p in discord_fake.for_interaction(interaction_id) if p.kind == "edit"][-1]
+    assert edit.body["components"] == [] and "timed out" in edit.body["content"]
+
+
 async def test_help(coach: CoachService, discord_fake: FakeDiscord) -> None:
     interaction_id = await discord_fake.command(ALICE, "help")
     await discord_fake.wait_for(done(interaction_id, {"callback"}))
@@ -194,11 +206,26 @@ async def test_help(coach: CoachService, discord_fake: FakeDiscord) -> None:
 async def test_admin_commands_are_gated(coach: CoachService, discord_fake: FakeDiscord) -> None:
     refused = (await run(discord_fake, ALICE, "reload"))[-1].body["data"]
     assert "only server managers" in refused["content"] and refused["flags"] & 64
-    for kwargs in ({"roles": [ADMIN_ROLE]}, {"roles": [MANAGER_ROLE]}):
-        posted = await run(discord_fake, BOB, "reload", **kwargs)
-        assert posted[-1].body["content"].startswith("Reloaded: 0 added, 0 updated, 0 removed, 7 unchanged")
+    posted = await run(discord_fake, BOB, "reload", roles=[ADMIN_ROLE])
+    assert posted[-1].body["content"].startswith("Reloaded: 0 added, 0 updated, 0 removed, 7 unchanged")
+    # Managing this server is no admin right unless the operator listed the server.
+    refused = (await run(discord_fake, BOB, "reload", roles=[MANAGER_ROLE]))[-1].body["data"]
+    assert "only server managers" in refused["content"]
     posted = await run(discord_fake, ADMIN_USER, "kb-stats")
     assert "Documents: 7" in posted[-1].body["content"]
+
+
+async def test_server_managers_are_admins_only_in_listed_servers(
+    tmp_path: Path, kb_dir: Path, discord_fake: FakeDiscord
+) -> None:
+    bot, service, task = await start_bot(tmp_path, kb_dir, DISCORD_ADMIN_GUILD_IDS=str(GUILD_ID))
+    try:
+        posted = await run(discord_fake, BOB, "reload", roles=[MANAGER_ROLE])
+        assert posted[-1].body["content"].startswith("Reloaded:")
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+        await service.close()
 
 
 async def test_reload_reports_validation_errors(
@@ -213,7 +240,7 @@ async def test_reload_reports_validation_errors(
 
 
 async def test_mentions_and_dms_get_answers_without_pings(
-    coach: CoachService, discord_fake: FakeDiscord
+    coach: CoachService, discord_fake: FakeDiscord, caplog: pytest.LogCaptureFixture
 ) -> None:
     await discord_fake.say(ALICE, "<@9000> what is prompt engineering? @everyone", mention=True)
     posted = await discord_fake.wait_for(lambda ps: any(p.kind == "channel" for p in ps))
@@ -233,6 +260,8 @@ async def test_mentions_and_dms_get_answers_without_pings(
     posted = await discord_fake.wait_for(
         lambda ps: any(p.kind == "channel" and p.channel_id == str(BOB + 1) for p in ps)
     )
+    # Mentions are not prefix commands: nothing is logged as an error for them.
+    assert not [r for r in caplog.records if r.levelname == "ERROR" and r.name.startswith("discord")]
 
 
 async def test_personal_answers_to_mentions_go_to_a_dm(

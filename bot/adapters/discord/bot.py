@@ -54,6 +54,10 @@ class CoachBot(commands.AutoShardedBot):
         self.limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
         self.closing = False  # set on shutdown: no new conversations start
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: a mention is a question for CoachCog's listener, and handing it
+        to the command parser would log CommandNotFound for every one."""
+
     async def setup_hook(self) -> None:
         FeedbackButton.service = self.service
         self.add_dynamic_items(FeedbackButton)
@@ -100,7 +104,9 @@ class CoachBot(commands.AutoShardedBot):
         if user.id in self.settings.discord_admin_user_ids:
             return True
         if isinstance(user, discord.Member):
-            if user.guild_permissions.manage_guild:
+            # Managing some server is no right over the whole deployment: only in servers the
+            # operator listed (anyone can invite the bot to a server they own).
+            if user.guild_permissions.manage_guild and user.guild.id in self.settings.discord_admin_guild_ids:
                 return True
             return any(role.id in self.settings.discord_admin_role_ids for role in user.roles)
         return False
@@ -250,11 +256,11 @@ class CoachCog(commands.Cog):
 
     @app_commands.command(name="forget", description="Delete everything the coach keeps about you")
     async def forget(self, interaction: discord.Interaction) -> None:
+        view = ForgetView(self.service, interaction.user.id)
         await interaction.response.send_message(
-            "Delete your profile and our conversation? This cannot be undone.",
-            view=ForgetView(self.service, interaction.user.id),
-            ephemeral=True,
+            "Delete your profile and our conversation? This cannot be undone.", view=view, ephemeral=True
         )
+        view.interaction = interaction  # to take the buttons away when they time out
 
     @app_commands.command(name="help", description="What the coach can do")
     async def help(self, interaction: discord.Interaction) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -80,10 +81,21 @@ def feedback_view(answer: Answer, service: CoachService | None = None) -> discor
 
 
 class ForgetView(discord.ui.View):
+    TIMEOUT = 120.0
+
     def __init__(self, service: CoachService, owner: int) -> None:
-        super().__init__(timeout=120)
+        super().__init__(timeout=self.TIMEOUT)
         self.service = service
         self.owner = owner
+        self.interaction: discord.Interaction | None = None
+
+    async def on_timeout(self) -> None:
+        """Unanswered: the buttons go, so that a late click cannot fail ("interaction failed")."""
+        if self.interaction is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self.interaction.edit_original_response(
+                    content="Nothing deleted (the question timed out; use /forget again).", view=None
+                )
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return interaction.user.id == self.owner
