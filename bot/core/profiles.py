@@ -60,6 +60,8 @@ class UserRow(Base):
 
 class TurnRow(Base):
     __tablename__ = "turns"
+    # Ids never reused after a /forget: feedback on an old answer id must not land on a new one.
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_key: Mapped[str] = mapped_column(ForeignKey("users.key", ondelete="CASCADE"), index=True)
@@ -220,10 +222,14 @@ class ProfileStore:
             return True
 
     async def forget(self, user: UserRef) -> bool:
-        """Delete every row of this user."""
-        async with self._writing(), self._sessions.begin() as session:
-            await session.execute(delete(TurnRow).where(TurnRow.user_key == user.key))
-            result = await session.execute(delete(UserRow).where(UserRow.key == user.key))
+        """Delete every row of this user, and on SQLite the copies in the write-ahead log too."""
+        async with self._writing():
+            async with self._sessions.begin() as session:
+                await session.execute(delete(TurnRow).where(TurnRow.user_key == user.key))
+                result = await session.execute(delete(UserRow).where(UserRow.key == user.key))
+            if self.engine.dialect.name == "sqlite":
+                async with self.engine.connect() as connection:
+                    await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             return bool(result.rowcount)
 
     async def counts(self) -> dict[str, int]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,22 @@ def test_resources_need_at_least_two(kb_dir: Path) -> None:
 def test_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeDirMissing):
         load_knowledge(tmp_path / "nowhere")
+
+
+def test_a_huge_file_is_refused_without_being_read_whole(kb_dir: Path) -> None:
+    huge = kb_dir / "guides" / "huge.md"
+    with huge.open("wb") as handle:  # sparse: 3 GB on paper, nothing on disk
+        handle.truncate(3_000_000_000)
+    started = time.perf_counter()
+    with pytest.raises(KnowledgeValidationError) as caught:
+        load_knowledge(kb_dir)
+    assert time.perf_counter() - started < 5
+    assert any("guides/huge.md" in str(p) and "larger than" in str(p) for p in caught.value.problems)
+
+
+def test_yaml_nested_thousands_deep_names_the_file(kb_dir: Path) -> None:
+    deep = "---\nid: deep\ntype: guide\ntitle: x\nsummary: " + "[" * 5000 + "]" * 5000 + "\n---\nbody\n"
+    (kb_dir / "guides" / "deep.md").write_text(deep)
+    with pytest.raises(KnowledgeValidationError) as caught:
+        load_knowledge(kb_dir)
+    assert any("guides/deep.md" in str(p) and "nested too deeply" in str(p) for p in caught.value.problems)

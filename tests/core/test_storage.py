@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +97,18 @@ async def test_concurrent_writers_lose_nothing(store: ProfileStore) -> None:
     assert len({i for i in ids if isinstance(i, int)}) == 200
     assert await store.counts() == {"users": 200, "answers_today": 200}
     assert [(await store.get_profile(u)).hours_per_week for u in users[:5]] == [3] * 5
+
+
+async def test_forget_leaves_no_text_in_the_sqlite_log_and_ids_are_not_reused(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'coach.db'}"
+    store = ProfileStore(url)
+    await store.start()
+    try:
+        first = await store.record(ALICE, "my secret salary is 51234", "noted", "plan", "offline", None)
+        assert await store.forget(ALICE)
+        for path in tmp_path.glob("coach.db*"):
+            assert b"51234" not in path.read_bytes(), path.name
+        second = await store.record(ALICE, "hello again", "hi", "smalltalk", "offline", None)
+        assert second > first
+    finally:
+        await store.close()

@@ -90,7 +90,12 @@ def parse_document(path: Path, relative: str) -> tuple[Document | None, list[Pro
     def problem(field_name: str, message: str) -> tuple[None, list[Problem]]:
         return None, [Problem(relative, field_name, message)]
 
-    raw = path.read_bytes()
+    # The size is checked before reading: a 3 GB file must not be read whole to be refused.
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        return problem("", f"cannot be read ({error.strerror or type(error).__name__})")
     if len(raw) > MAX_FILE_BYTES:
         return problem("", f"file is larger than {MAX_FILE_BYTES // 1000} kB")
     try:
@@ -105,6 +110,8 @@ def parse_document(path: Path, relative: str) -> tuple[Document | None, list[Pro
     front, body = parts
     try:
         data = yaml.safe_load(front)
+    except RecursionError:  # YAML nested thousands deep: name the file, don't crash the reload
+        return problem("front matter", "nested too deeply to read")
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
