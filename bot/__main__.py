@@ -78,7 +78,7 @@ def cli_errors(command: F) -> F:
 
 def build_container() -> Container:
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.secrets())
     return Container.build(settings)
 
 

@@ -118,10 +118,38 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def configure_logging(level: str) -> None:
+class RedactSecrets(logging.Filter):
+    """Replaces every secret in a record's final text, at every level: a library that logs a
+    URL with the bot token in it (PTB at DEBUG, httpx at INFO) logs "***" instead."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = sorted(set(secrets), key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        text = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        clean = text
+        for secret in self.secrets:
+            clean = clean.replace(secret, "***")
+        if clean != text:
+            record.msg, record.args = clean, None
+        if record.exc_text:
+            for secret in self.secrets:
+                record.exc_text = record.exc_text.replace(secret, "***")
+        return True
+
+
+def configure_logging(level: str, secrets: list[str] | None = None) -> None:
     logging.basicConfig(
         level=getattr(logging, level.upper(), logging.WARNING),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    redact = RedactSecrets(secrets or [])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
     for noisy in ("chromadb", "httpx", "sentence_transformers", "transformers", "urllib3", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -100,6 +102,26 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
         return value
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """The secret Telegram sends with each update; derived from the token when not set, so
+        every replica behind a load balancer agrees on it without another setting."""
+        if self.telegram_webhook_secret is not None:
+            return self.telegram_webhook_secret.get_secret_value()
+        if self.telegram_bot_token is None:
+            return None
+        token = self.telegram_bot_token.get_secret_value().encode()
+        return hashlib.sha256(b"webhook:" + token).hexdigest()[:48]
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for the log filter that keeps them out of every log line."""
+        values = [self.webhook_secret]
+        for secret in (self.telegram_bot_token, self.discord_bot_token, self.openai_api_key):
+            values.append(secret.get_secret_value() if secret is not None else None)
+        password = urlsplit(self.resolved_database_url).password
+        values.append(unquote(password) if password else None)
+        return [v for v in values if v and len(v) >= 4]
 
     @property
     def occupation_folders(self) -> list[Path]:

@@ -79,3 +79,37 @@ async def test_coach_run_serves_telegram_and_discord_from_one_process(
         coach.kill()
         await telegram.stop()
         await discord_api.stop()
+
+
+async def test_secrets_never_reach_the_log_at_debug_and_user_text_not_at_info(
+    tmp_path: Path, kb_dir: Path, fake_openai: FakeOpenAI
+) -> None:
+    for level in ("DEBUG", "INFO"):
+        telegram = FakeTelegram()
+        await telegram.start()
+        env = cli_env(
+            tmp_path / level,
+            kb_dir,
+            fake_openai,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_API_BASE_URL=telegram.base_url,
+            COACH_LOG_LEVEL=level,
+            COACH_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / level / 'coach.db'}",
+        )
+        coach = CoachProcess(env, "run", "telegram")
+        await coach.start()
+        try:
+            telegram.say(7, "my secret phrase is periwinkle")
+            await telegram.wait_sent(1, 7, timeout=90, method="sendMessage")
+            code, stderr = await coach.stop(30)
+            assert code == 0, stderr[-2000:]
+            assert telegram.token not in stderr
+            secret_part = telegram.token.split(":", 1)[1]
+            assert secret_part not in stderr
+            if level == "DEBUG":
+                assert "***" in stderr  # the library did log the token-bearing URL, redacted
+            else:
+                assert "periwinkle" not in stderr
+        finally:
+            coach.kill()
+            await telegram.stop()

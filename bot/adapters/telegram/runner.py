@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from urllib.parse import urlparse
 
@@ -17,14 +16,9 @@ log = logging.getLogger(__name__)
 
 
 def webhook_secret(settings: Settings) -> str:
-    """The secret Telegram sends with each update; derived from the token when not set, so
-    every replica behind a load balancer agrees on it without another setting."""
-    if settings.telegram_webhook_secret is not None:
-        return settings.telegram_webhook_secret.get_secret_value()
-    assert settings.telegram_bot_token is not None
-    return hashlib.sha256(b"webhook:" + settings.telegram_bot_token.get_secret_value().encode()).hexdigest()[
-        :48
-    ]
+    secret = settings.webhook_secret
+    assert secret is not None
+    return secret
 
 
 async def start_telegram(service: CoachService, settings: Settings) -> Application:
