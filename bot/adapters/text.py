@@ -71,6 +71,7 @@ class RateLimiter:
         self.limit = limit
         self.window = window
         self._events: dict[str, deque[float]] = {}
+        self._told: dict[str, float] = {}
 
     def allow(self, key: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
@@ -83,6 +84,18 @@ class RateLimiter:
         if len(self._events) > 50_000:  # forget idle users
             for idle in [k for k, v in self._events.items() if not v or now - v[-1] >= self.window]:
                 del self._events[idle]
+        return True
+
+    def tell(self, key: str, now: float | None = None) -> bool:
+        """Whether to tell a limited user so: once per window, then silence, so that a flood
+        of messages does not become a flood of refusals (in a group most of all)."""
+        now = time.monotonic() if now is None else now
+        told = self._told.get(key)
+        if told is not None and now - told < self.window:
+            return False
+        self._told[key] = now
+        if len(self._told) > 50_000:
+            self._told = {k: t for k, t in self._told.items() if now - t < self.window}
         return True
 
     def retry_in(self, key: str, now: float | None = None) -> float:

@@ -262,6 +262,12 @@ async def test_rate_limit_per_user(tmp_path: Path, kb_dir: Path, telegram: FakeT
             await reply_to(telegram, ALICE, "what is prompt engineering?")
         [limited] = await reply_to(telegram, ALICE, "what is prompt engineering?")
         assert "faster than I can think" in limited
+        # A flood gets one refusal per window, then silence: not one reply per message.
+        before = len(telegram.texts(ALICE))
+        for _ in range(10):
+            telegram.say(ALICE, "what is prompt engineering?")
+        await asyncio.sleep(1.5)
+        assert len(telegram.texts(ALICE)) == before
         [other] = await reply_to(telegram, BOB, "what is prompt engineering?")  # others unaffected
         assert other.startswith("Prompt engineering")
     finally:

@@ -294,9 +294,10 @@ class CoachCog(commands.Cog):
             return
         user = discord_user(message.author)
         if not self.bot.limiter.allow(user.key):
-            await message.reply(
-                "You're asking faster than I can think. Please wait a moment.", allowed_mentions=NO_PINGS
-            )
+            if self.bot.limiter.tell(user.key):
+                await message.reply(
+                    "You're asking faster than I can think. Please wait a moment.", allowed_mentions=NO_PINGS
+                )
             return
         async with message.channel.typing():
             answer = await self.service.ask(user, text)

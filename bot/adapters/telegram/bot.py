@@ -358,10 +358,11 @@ class TelegramCoach:
             return
         user = user_ref(update)
         if not self.limiter.allow(user.key):
-            wait = max(1, round(self.limiter.retry_in(user.key)))
-            await message.reply_text(
-                f"You're asking faster than I can think. Please wait {wait} s and try again."
-            )
+            if self.limiter.tell(user.key):
+                wait = max(1, round(self.limiter.retry_in(user.key)))
+                await message.reply_text(
+                    f"You're asking faster than I can think. Please wait {wait} s and try again."
+                )
             return
         assert context.user_data is not None
         step = context.user_data.get("onboarding") if self.is_private(update) else None
