@@ -410,3 +410,22 @@ async def test_forged_hours_buttons_are_refused(bot: CoachService, telegram: Fak
     [reply] = [t.text for t in (await telegram.wait_sent(before + 1, ALICE, method="sendMessage"))[before:]]
     assert "no longer valid" in reply and "nan" not in reply
     assert (await bot.get_profile(bot_user(ALICE))).hours_per_week is None
+
+
+async def test_a_failing_command_menu_does_not_stop_the_bot(
+    tmp_path: Path, kb_dir: Path, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    telegram.failing["setMyCommands"] = 2  # HTTP 500 twice, then fine
+    app, service, _ = await start_bot(tmp_path, kb_dir, telegram)
+    try:
+        [answer] = await reply_to(telegram, ALICE, "what is prompt engineering?")
+        assert answer.startswith("Prompt engineering")
+        for _ in range(50):
+            if len([m for m, _ in telegram.calls if m == "setMyCommands"]) >= 3:
+                break
+            await asyncio.sleep(0.1)
+        assert len([m for m, _ in telegram.calls if m == "setMyCommands"]) == 3  # retried until it took
+        assert "setMyCommands failed" in caplog.text
+    finally:
+        await stop_telegram(app)
+        await service.close()

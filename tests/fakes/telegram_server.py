@@ -88,6 +88,7 @@ class FakeTelegram:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     flood: dict[str, int] = field(default_factory=dict)  # method -> how many 429s to answer next
+    failing: dict[str, int] = field(default_factory=dict)  # method -> how many HTTP 500s to answer next
     webhook: dict[str, Any] = field(default_factory=dict)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
 
@@ -113,6 +114,9 @@ class FakeTelegram:
         params = await self._params(request)
         self.calls.append((method, params))
         try:
+            if self.failing.get(method, 0) > 0:
+                self.failing[method] -= 1
+                raise ApiError(500, "Internal Server Error")
             if self.flood.get(method, 0) > 0:
                 self.flood[method] -= 1
                 raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)

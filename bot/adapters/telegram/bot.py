@@ -16,7 +16,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, RetryAfter
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -92,6 +92,7 @@ class TelegramCoach:
         self.settings = settings
         self.admins = set(settings.telegram_admin_ids)
         self.limiter = RateLimiter(rate_per_minute, 60.0)
+        self._announcing: asyncio.Task[None] | None = None
 
     # -- building -----------------------------------------------------------------------
 
@@ -102,7 +103,7 @@ class TelegramCoach:
             .token(self.settings.telegram_bot_token.get_secret_value())
             .rate_limiter(AIORateLimiter(max_retries=3))
             .concurrent_updates(256)
-            .post_init(self._post_init)
+            .post_init(self.announce)
         )
         if self.settings.telegram_api_base_url:
             base = self.settings.telegram_api_base_url.rstrip("/")
@@ -123,8 +124,24 @@ class TelegramCoach:
         app.add_error_handler(self.on_error)
         return app
 
-    async def _post_init(self, app: Application) -> None:
-        await app.bot.set_my_commands(COMMANDS)
+    async def announce(self, app: Application) -> None:
+        """The command menu: not needed to answer anyone, so a failure is retried with backoff
+        in the background and is never fatal (a failing setMyCommands must not stop the bot)."""
+        try:
+            await app.bot.set_my_commands(COMMANDS)
+        except TelegramError as error:
+            log.warning("telegram: setMyCommands failed (%s); retrying in the background", error)
+            self._announcing = asyncio.create_task(self._set_commands(app))
+
+    async def _set_commands(self, app: Application, tries: int = 5, delay: float = 0.5) -> None:
+        for attempt in range(1, tries + 1):
+            await asyncio.sleep(delay * 2 ** (attempt - 1))
+            try:
+                await app.bot.set_my_commands(COMMANDS)
+                return
+            except TelegramError as error:
+                log.warning("telegram: setMyCommands failed (%s), retry %d of %d", error, attempt, tries)
+        log.error("telegram: setMyCommands kept failing; the command menu is not set")
 
     # -- helpers ------------------------------------------------------------------------
 

@@ -6,9 +6,11 @@ import asyncio
 import logging
 from urllib.parse import urlparse
 
+from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.adapters.telegram.bot import TelegramCoach
+from bot.core.errors import CoachError
 from bot.core.service import CoachService
 from bot.settings import Settings
 
@@ -24,8 +26,11 @@ def webhook_secret(settings: Settings) -> str:
 async def start_telegram(service: CoachService, settings: Settings) -> Application:
     coach = TelegramCoach(service, settings, rate_per_minute=settings.rate_limit_per_minute)
     app = coach.build()
-    await app.initialize()
-    await coach._post_init(app)
+    try:
+        await app.initialize()  # getMe: without it the bot cannot run
+    except TelegramError as error:
+        raise CoachError(f"telegram: getMe failed at start ({error}); check TELEGRAM_BOT_TOKEN") from error
+    await coach.announce(app)
     await app.start()
     assert app.updater is not None
     if settings.telegram_webhook_url:
