@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: chat run test lint bench setup clean
+.PHONY: chat run test test-fast lint bench setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ run: chat
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 	$(VENV)/bin/ruff check bot tests bench
+
+# Minutes, not the whole suite: no real embedding model, no process per test.
+test-fast: $(STAMP)
+	HF_HUB_OFFLINE=1 $(PY) -m pytest -q -m "not slow" --ignore=tests/cli
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check bot tests bench

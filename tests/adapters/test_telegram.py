@@ -13,6 +13,7 @@ import pytest
 
 from bot.adapters.telegram.runner import start_telegram, stop_telegram, webhook_secret
 from bot.container import Container
+from bot.core.models import UserRef
 from bot.core.service import CoachService
 from tests.conftest import make_settings
 from tests.fakes.embedder import HashEmbedder
@@ -429,3 +430,30 @@ async def test_a_failing_command_menu_does_not_stop_the_bot(
     finally:
         await stop_telegram(app)
         await service.close()
+
+
+async def test_anonymous_admins_of_two_groups_do_not_share_a_profile(
+    bot: CoachService, telegram: FakeTelegram
+) -> None:
+    anonymous = 1087968824  # GroupAnonymousBot: every anonymous admin everywhere
+    for group, text in ((-7001, "I'm a paralegal"), (-7002, "I'm a data entry clerk")):
+        message = telegram.message(anonymous, f"@{BOT_USERNAME} {text}", chat_id=group, chat_type="supergroup",
+                                   sender_chat={"id": group, "type": "supergroup", "title": "G"})  # fmt: skip
+        before = len(telegram.texts(group))
+        telegram.push({"message": message})
+        await telegram.wait_sent(before + 1, group, method="sendMessage")
+    first = await bot.get_profile(UserRef(platform="telegram", user_id="chat-7001"))
+    second = await bot.get_profile(UserRef(platform="telegram", user_id="chat-7002"))
+    assert (first.current_role, second.current_role) == ("paralegal", "data-entry-clerk")
+    assert (await bot.get_profile(bot_user(anonymous))).current_role is None
+
+
+async def test_channel_posts_that_mention_the_bot_are_let_pass(
+    bot: CoachService, telegram: FakeTelegram
+) -> None:
+    channel = -1009
+    post = {"message_id": 5, "date": 1, "chat": {"id": channel, "type": "channel", "title": "News"},
+            "sender_chat": {"id": channel, "type": "channel", "title": "News"}, "text": f"@{BOT_USERNAME} hi"}  # fmt: skip
+    telegram.push({"channel_post": post})
+    await asyncio.sleep(1.0)
+    assert telegram.texts(channel) == []  # no "something went wrong" posted into the channel

@@ -62,7 +62,13 @@ SOMETHING_WRONG = "Sorry, something went wrong on my side. Please try again in a
 
 
 def user_ref(update: Update) -> UserRef:
-    assert update.effective_user is not None
+    """Who a profile belongs to. Anonymous group admins and messages sent as a channel all come
+    from one shared Telegram account (GroupAnonymousBot, Channel_Bot): they are keyed by the chat
+    they speak for, so one group's facts never answer in another."""
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return UserRef(platform="telegram", user_id=f"chat{message.sender_chat.id}")
+    assert update.effective_user is not None  # channel posts are handled before any handler asks
     return UserRef(platform="telegram", user_id=str(update.effective_user.id))
 
 
@@ -109,6 +115,8 @@ class TelegramCoach:
             base = self.settings.telegram_api_base_url.rstrip("/")
             builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
         app = builder.build()
+        # Channel posts have no sender; the coach talks with people, so it lets them pass.
+        app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, self.channel_post))
         app.add_handler(CommandHandler("start", self.start))
         app.add_handler(CommandHandler("help", self.help))
         app.add_handler(CommandHandler("plan", self.plan))
@@ -142,6 +150,9 @@ class TelegramCoach:
             except TelegramError as error:
                 log.warning("telegram: setMyCommands failed (%s), retry %d of %d", error, attempt, tries)
         log.error("telegram: setMyCommands kept failing; the command menu is not set")
+
+    async def channel_post(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.debug("telegram: ignored a channel post")
 
     # -- helpers ------------------------------------------------------------------------
 
