@@ -115,6 +115,8 @@ def decide_act(reading: Reading, state: ConversationState, profile: Profile, sta
         return "plan"
     if act == "change_hours" and state.plan is None:
         return "plan"  # hours given before any plan are part of the first request
+    if act == "retarget" and state.plan is None and _goal_role(reading, act):
+        return "plan"  # a first "I want to be ..." asks for the way there
     if act == "retarget" and _goal_role(reading, act) is None:
         return "plan" if reading.describes_work else "question"
     if act == "compare" and not reading.mentioned and not state.suggestions:
@@ -234,10 +236,15 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
 
 
 def _goal_role(reading: Reading, act: str) -> str | None:
-    if reading.target and (reading.target_sure or reading.target[0].score >= ASK + 0.05):
+    """The role a wish names or describes ("the person who decides whether a model is fair")."""
+    if reading.target and reading.target[0].score >= ASK:
         return reading.target[0].role_id
-    if act in {"retarget", "compare"} and reading.mentioned:
-        return reading.mentioned[0].role_id
+    if act in {"retarget", "compare"}:
+        if reading.mentioned:
+            return reading.mentioned[0].role_id
+        # "what about translation work?": the act says it is a goal, whatever the frame.
+        if reading.anywhere and reading.anywhere[0].score >= ASK:
+            return reading.anywhere[0].role_id
     return None
 
 

@@ -173,6 +173,14 @@ class ProfileStore:
             _apply(row, profile.model_dump(), row.state)
         return profile
 
+    async def update_state(self, user: UserRef, changes: dict[str, Any]) -> None:
+        """Change fields of the stored conversation state (a None value removes the field)."""
+        async with self._writing(), self._sessions.begin() as session:
+            row = await self._user_row(session, user)
+            state = {**(row.state or {}), **changes}
+            row.state = {k: v for k, v in state.items() if v is not None} or None
+            row.updated_at = now()
+
     @staticmethod
     async def _add_turns(
         session: AsyncSession,

@@ -426,6 +426,15 @@ class CoachService:
         async with self._lock_for(user):
             return await self.memory.call(lambda: self.store.forget(user))
 
+    async def onboarding_step(self, user: UserRef) -> str | None:
+        """Where the person is in a door's setup questions: stored, so every replica agrees."""
+        recall = await self.memory.recall(user, 0)
+        return ConversationState.from_stored(recall.state).onboarding
+
+    async def set_onboarding_step(self, user: UserRef, step: str | None) -> None:
+        async with self._lock_for(user):
+            await self.memory.call(lambda: self.store.update_state(user, {"onboarding": step}))
+
     async def profile_summary(self, profile: Profile) -> list[tuple[str, str]]:
         """The profile as labelled lines, the same on every door."""
         engine = await self.engine()

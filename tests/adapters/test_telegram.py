@@ -131,6 +131,27 @@ async def test_onboarding_with_the_hours_keyboard(bot: CoachService, telegram: F
     )
 
 
+async def test_onboarding_never_swallows_a_question(bot: CoachService, telegram: FakeTelegram) -> None:
+    await reply_to(telegram, ALICE, "/start")
+    assert await bot.onboarding_step(bot_user(ALICE)) == "role"  # kept in the core, for every replica
+    [answer] = await reply_to(telegram, ALICE, "I'm a paralegal... what should I learn with 5 hours a week?")
+    assert "Week 1" in answer and "2/3" not in answer  # answered, not taken as the job answer
+    assert await bot.onboarding_step(bot_user(ALICE)) is None
+    profile = await bot.get_profile(bot_user(ALICE))
+    assert (profile.current_role, profile.hours_per_week) == ("paralegal", 5)
+
+
+async def test_a_command_ends_onboarding(bot: CoachService, telegram: FakeTelegram) -> None:
+    await reply_to(telegram, ALICE, "/start")
+    await reply_to(telegram, ALICE, "paralegal")
+    assert await bot.onboarding_step(bot_user(ALICE)) == "goal"
+    await reply_to(telegram, ALICE, "/plan")
+    assert await bot.onboarding_step(bot_user(ALICE)) is None
+    [reply] = await reply_to(telegram, ALICE, "make it 3 hours a week")
+    assert (await bot.get_profile(bot_user(ALICE))).target_role is None  # not "become make it 3 hours"
+    assert "3 hours" in reply
+
+
 async def test_onboarding_can_be_skipped(bot: CoachService, telegram: FakeTelegram) -> None:
     await reply_to(telegram, ALICE, "/start")
     before = len(telegram.texts(ALICE))

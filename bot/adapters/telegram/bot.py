@@ -41,6 +41,8 @@ MAX_INPUT = 4000
 EDIT_INTERVAL = 1.0  # seconds between edits of a streamed message, per chat
 STREAM_ROLLOVER = 3800
 HOURS_CHOICES = (2, 3, 5, 8, 10)
+# During setup, a message this long (or any question) is answered, not taken as a setup answer.
+ONBOARDING_ANSWER_WORDS = 7
 COMMANDS = [
     BotCommand("start", "Start, and tell me about yourself"),
     BotCommand("plan", "Your full learning plan"),
@@ -115,6 +117,8 @@ class TelegramCoach:
             base = self.settings.telegram_api_base_url.rstrip("/")
             builder = builder.base_url(base).base_file_url(base.replace("/bot", "/file/bot"))
         app = builder.build()
+        # Any command ends the setup questions (group -1 runs first and lets the command through).
+        app.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, self.end_setup), group=-1)
         # Channel posts have no sender; the coach talks with people, so it lets them pass.
         app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, self.channel_post))
         app.add_handler(CommandHandler("start", self.start))
@@ -150,6 +154,11 @@ class TelegramCoach:
             except TelegramError as error:
                 log.warning("telegram: setMyCommands failed (%s), retry %d of %d", error, attempt, tries)
         log.error("telegram: setMyCommands kept failing; the command menu is not set")
+
+    async def end_setup(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        if message is not None and not (message.text or "").startswith("/start"):
+            await self.service.set_onboarding_step(user_ref(update), None)
 
     async def channel_post(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.debug("telegram: ignored a channel post")
@@ -245,8 +254,7 @@ class TelegramCoach:
         if context.args and context.args[0] == "plan":
             await self.plan(update, context)
             return
-        assert context.user_data is not None
-        context.user_data["onboarding"] = "role"
+        await self.service.set_onboarding_step(user_ref(update), "role")
         await message.reply_text(
             "Welcome! I'm an AI career coach. Three quick questions and I'll make you a plan.\n\n"
             "1/3: What is your current job? (for example: paralegal, call centre agent, truck driver)",
@@ -392,10 +400,9 @@ class TelegramCoach:
                     f"You're asking faster than I can think. Please wait {wait} s and try again."
                 )
             return
-        assert context.user_data is not None
-        step = context.user_data.get("onboarding") if self.is_private(update) else None
+        step = await self.service.onboarding_step(user) if self.is_private(update) else None
         if step is not None:
-            await self.onboarding_text(message, user, step, text, context)
+            await self.onboarding_text(message, user, step, text)
             return
         await self.answer(message, user, text)
 
@@ -446,22 +453,25 @@ class TelegramCoach:
         row = [InlineKeyboardButton(f"{h} h", callback_data=f"hours:{h}") for h in HOURS_CHOICES]
         return InlineKeyboardMarkup([row, [InlineKeyboardButton("Skip", callback_data="ob:skip")]])
 
-    async def onboarding_text(self, message: Message, user: UserRef, step: str, text: str,
-                              context: ContextTypes.DEFAULT_TYPE) -> None:  # fmt: skip
-        assert context.user_data is not None
+    async def onboarding_text(self, message: Message, user: UserRef, step: str, text: str) -> None:
         skip = InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data="ob:next")]])
+        if len(text.split()) >= ONBOARDING_ANSWER_WORDS or "?" in text:
+            # A question, or more than a short answer: answered, never swallowed by setup (the
+            # core takes from it whatever it says about the person).
+            await self.service.set_onboarding_step(user, None)
+            await self.answer(message, user, text)
+            return
         if step == "role":
             answer = await self.service.ask(user, text if " " in text.strip() else f"I'm a {text}")
             if answer.intent == "clarify":
-                context.user_data["onboarding"] = "role"
-                await message.reply_text(answer.answer)
+                await message.reply_text(answer.answer, reply_markup=self.feedback_markup(answer))
                 return
             titles = await self.service.role_titles()
             role = titles.get(answer.profile.current_role or "")
             noted = (
                 f"Got it: {role}." if role else "I couldn't match that to a role I know; we can go on anyway."
             )
-            context.user_data["onboarding"] = "goal"
+            await self.service.set_onboarding_step(user, "goal")
             await message.reply_text(
                 f"{noted}\n\n2/3: Which role would you like to move into? "
                 "(for example: AI trainer, data analyst) "
@@ -471,12 +481,12 @@ class TelegramCoach:
         elif step == "goal":
             if text.strip().lower() not in {"not sure", "no idea", "dunno", "skip", "don't know"}:
                 await self.service.ask(user, f"I want to become {text}")
-            context.user_data["onboarding"] = "hours"
+            await self.service.set_onboarding_step(user, "hours")
             await message.reply_text(
                 "3/3: How many hours a week can you spend learning?", reply_markup=self.hours_keyboard()
             )
         elif step == "hours":
-            context.user_data.pop("onboarding", None)
+            await self.service.set_onboarding_step(user, None)
             await self.answer(message, user, text)
 
     async def finish_onboarding(self, message: Message, user: UserRef) -> None:
@@ -491,7 +501,6 @@ class TelegramCoach:
         user = user_ref(update)
         message = query.message if isinstance(query.message, Message) else None
         data = query.data
-        assert context.user_data is not None
         if data.startswith("fb:"):
             feedback = parse_feedback(data)
             if feedback is None:  # forged or garbled: say so, and log what it was, not who sent it
@@ -510,17 +519,16 @@ class TelegramCoach:
             await self.send(message, answer.answer, await self.links(answer), self.feedback_markup(answer))
         elif data == "forget:yes":
             await self.service.forget_user(user)
-            context.user_data.clear()
             await message.edit_text("Done: I no longer keep anything about you.")
         elif data == "forget:no":
             await message.edit_text("Nothing deleted.")
         elif data == "ob:skip":
-            context.user_data.pop("onboarding", None)
+            await self.service.set_onboarding_step(user, None)
             await message.reply_text(
                 "No problem. Ask me anything, or tell me your job and goal whenever you like."
             )
         elif data == "ob:next":
-            context.user_data["onboarding"] = "hours"
+            await self.service.set_onboarding_step(user, "hours")
             await message.reply_text(
                 "3/3: How many hours a week can you spend learning?", reply_markup=self.hours_keyboard()
             )
@@ -533,7 +541,8 @@ class TelegramCoach:
                 )
                 return
             await self.service.update_profile(user, hours_per_week=hours)
-            onboarding = context.user_data.pop("onboarding", None)
+            onboarding = await self.service.onboarding_step(user)
+            await self.service.set_onboarding_step(user, None)
             await message.reply_text(f"Noted: {hours:g} hours a week.")
             profile = await self.service.get_profile(user)
             if onboarding or profile.current_role or profile.target_role:

@@ -46,6 +46,12 @@ SURE = 0.5
 ASK = 0.42
 MARGIN = 0.03  # a top match this close to a different runner-up is a question, not a fact
 
+# Acts whose words are never a bare job title ("thanks", "yes", "why?").
+NOT_A_JOB_ACTS = frozenset(
+    {"smalltalk", "affirm", "deny", "retarget", "compare", "known_skill", "how_long", "why_role",
+     "first_step", "full_plan", "change_hours"}
+)  # fmt: skip
+
 CLAUSE_BREAK = re.compile(
     r"[.!?;\n]+|,\s*|\s+-\s+|\s+(?:but|and|so|because|though|although|while|whereas|now)\s+(?=(?:i|i'm|im|my|now|we)\b)",
     re.IGNORECASE,
@@ -60,6 +66,7 @@ class Reading:
     target: list[Match] = field(default_factory=list)  # knowledge-base roles only
     mentioned: list[Match] = field(default_factory=list)  # roles named or described anywhere
     near_roles: list[Match] = field(default_factory=list)  # the roles closest to their present work
+    anywhere: list[Match] = field(default_factory=list)  # roles closest to the whole message
     describes_work: bool = False  # some clause is about their present work
     hours: HoursReading | None = None
     experience_years: float | None = None
@@ -163,7 +170,7 @@ class Reader:
         goal_rows = [i for i, k in enumerate(kinds) if k == "goal"]
         # A message that only names a job ("barista", "paralegal here") describes the person.
         bare = not current_rows and not goal_rows and len(clauses) == 1 and len(text.split()) <= 3
-        if bare and reading.act not in {"retarget", "compare", "known_skill"}:
+        if bare and reading.act not in NOT_A_JOB_ACTS:
             current_rows = [0]
         reading.describes_work = bool(current_rows)
         if current_rows:
@@ -175,6 +182,9 @@ class Reader:
         if goal_rows:
             row = self._with_retrieval(scores[goal_rows].max(axis=0), [clauses[i] for i in goal_rows])
             reading.target = self.recogniser.ranked(row, roles_only=True)
+        if reading.act in {"retarget", "compare"}:  # only these read a goal outside goal clauses
+            anywhere = self._with_retrieval(scores.max(axis=0), clauses)
+            reading.anywhere = self.recogniser.ranked(anywhere, limit=3, roles_only=True)
         reading.mentioned = [
             m for m in self.recogniser.ranked(scores.max(axis=0), limit=4, roles_only=True) if m.score >= SURE
         ]

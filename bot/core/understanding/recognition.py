@@ -35,6 +35,7 @@ TASKS_PER_OCCUPATION = 8
 NAMED_FLOOR = 0.3  # a name said outright lifts a match only if the clause is about it at all
 SHORT_CLAUSE = 6
 DESCRIPTION_SECTIONS = ("What the job is", "A day in the work")
+DESCRIPTION_SENTENCES = 4  # per section
 WEIGHTS = {"name": 1.0, "summary": 0.93, "task": 0.9}
 
 
@@ -96,7 +97,9 @@ def role_description(kb: KnowledgeBase, role_id: str) -> list[str]:
     for title, text in sections_of(document.body):
         if title in DESCRIPTION_SECTIONS:
             flat = " ".join(text.split())
-            sentences += [s for s in re.split(r"(?<=[.!?])\s+", flat) if len(s.split()) >= 5][:4]
+            sentences += [s for s in re.split(r"(?<=[.!?])\s+", flat) if len(s.split()) >= 5][
+                :DESCRIPTION_SENTENCES
+            ]
     return sentences
 
 
