@@ -4,8 +4,10 @@ OpenAI-compatible server on 127.0.0.1."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -209,7 +211,7 @@ async def test_follow_ups_are_condensed_by_the_model(
 def test_prompts_load_once_with_a_logged_hash(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="bot.core.agent.prompts"):
         prompts = Prompts.load(PROJECT_ROOT / "prompts")
-    assert len(prompts.digest) == 12 and prompts.digest in caplog.text
+    assert re.search(r"sha256 [0-9a-f]{12}", caplog.text)
     assert "{history}" in prompts.condense and "{question}" in prompts.condense
 
 
@@ -222,3 +224,27 @@ def test_no_prompt_text_in_python_code() -> None:
 def test_without_a_key_there_is_no_model(tmp_path: Path, kb_dir: Path) -> None:
     service = Container.build(make_settings(tmp_path, kb_dir), embedder=HashEmbedder()).service()
     assert service.answerer is None
+
+
+@pytest.mark.parametrize("disguise", [str.upper, lambda t: "\u200b".join(t), lambda t: t.replace(" ", "  ")])
+def test_a_disguised_copy_of_the_system_prompt_is_caught(disguise: Any) -> None:
+    prompts = Prompts.load(PROJECT_ROOT / "prompts")
+    line = next(line for line in prompts.system.splitlines() if len(line) >= 80)
+    assert prompts.leaked_in(f"Sure! {disguise(line)}", [])
+    assert not prompts.leaked_in("Here is your plan for data analysis, week by week.", [])
+
+
+async def test_tool_calls_are_capped_per_message(llm_service: CoachService, fake_openai: FakeOpenAI) -> None:
+    many = [{"name": "search_knowledge", "arguments": {"query": f"q{i}"}} for i in range(300)]
+    fake_openai.script.extend([{"tool_calls": many}, {"content": "Done. Sources: none."}])
+    searched = []
+    original = llm_service.knowledge.search
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        searched.append(args)
+        return await original(*args, **kwargs)
+
+    llm_service.knowledge.search = counting  # type: ignore[method-assign]
+    answer = await llm_service.ask(USER, "what is prompt engineering?")
+    assert answer.mode == "llm"
+    assert len(searched) <= 13  # 12 tool calls at most, plus the offline reading's own search

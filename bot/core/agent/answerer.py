@@ -12,6 +12,7 @@ from typing import Any
 
 import openai
 from langchain.agents import create_agent
+from langchain.agents.middleware import ToolCallLimitMiddleware
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage
 from langchain_openai import ChatOpenAI
 
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 
 MAX_HISTORY_TURNS = 8
 MAX_TOOL_ROUNDS = 6
+MAX_TOOL_CALLS = 12  # per message, across rounds
+STREAM_HOLD_CHARS = 80  # the tail of a stream is held back until it is checked for leaks
 
 
 class ModelOutputRejected(Exception):
@@ -55,7 +58,10 @@ class LLMAnswerer:
             streaming=True,
             temperature=0.3,
         )
-        self.agent = create_agent(self.model, core_tools(), system_prompt=prompts.system)
+        # A model that asks for hundreds of tool calls at once gets MAX_TOOL_CALLS run, the
+        # rest refused (each told so), instead of hundreds of searches on one message.
+        limit = ToolCallLimitMiddleware(run_limit=MAX_TOOL_CALLS, exit_behavior="continue")
+        self.agent = create_agent(self.model, core_tools(), system_prompt=prompts.system, middleware=[limit])
 
     async def ping(self) -> None:
         """Ask the server for its models: reachable and the key accepted, at no token cost."""
@@ -88,6 +94,8 @@ class LLMAnswerer:
 
         token = CURRENT.set(state)
         pieces: list[str] = []
+        shown = 0  # characters passed on to on_token
+        leaked = False
         final = ""
         try:
             config = {"recursion_limit": 2 * MAX_TOOL_ROUNDS + 1}
@@ -98,8 +106,13 @@ class LLMAnswerer:
                     piece = chunk.text if hasattr(chunk, "text") else str(chunk.content)
                     if isinstance(piece, str) and piece:
                         pieces.append(piece)
-                        if on_token is not None and not self._leaks("".join(pieces)):
-                            on_token(piece)
+                        written = "".join(pieces)
+                        leaked = leaked or self._leaks(written)
+                        # Only text far enough behind the newest piece is shown: a leak that
+                        # starts now is caught before any of it leaves.
+                        if on_token is not None and not leaked and len(written) - STREAM_HOLD_CHARS > shown:
+                            on_token(written[shown : len(written) - STREAM_HOLD_CHARS])
+                            shown = len(written) - STREAM_HOLD_CHARS
                 elif isinstance(chunk, AIMessage) and chunk.content and not chunk.tool_calls:
                     final = str(chunk.content)
         finally:
