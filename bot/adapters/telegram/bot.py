@@ -16,7 +16,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -562,10 +562,6 @@ class TelegramCoach:
                 await update.effective_message.reply_text(text)
 
 
-def seconds(value: Any) -> float:
-    return float(value.total_seconds()) if hasattr(value, "total_seconds") else float(value)
-
-
 class StreamedReply(ThrottledStream):
     """One growing answer: a first message, edited at most once a second, never with the same
     text, rolling over to a new message before Telegram's limit, honouring retry_after."""
@@ -612,9 +608,7 @@ class StreamedReply(ThrottledStream):
                     )
                 else:
                     await self.messages[-1].edit_text(text, reply_markup=markup)
-                break
-            except RetryAfter as error:
-                await asyncio.sleep(seconds(error.retry_after))
+                break  # a 429 is retried by AIORateLimiter, once, not here on top of it
             except BadRequest as error:
                 if "not modified" in str(error).lower():
                     break
