@@ -7,12 +7,12 @@ folder, where the coach finds them at start.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.core.embeddings import sha256_of
 from bot.core.errors import CoachError
 from bot.core.understanding.occupations import TASK_FILE
 
@@ -34,7 +34,7 @@ def fetch_occupation_data(
     target.mkdir(parents=True, exist_ok=True)
     final = target / TASK_FILE
     expected = CHECKSUMS[TASK_FILE]
-    if final.is_file() and _sha256(final) == expected:
+    if final.is_file() and sha256_of(final) == expected:
         return final
     with tempfile.NamedTemporaryFile(dir=target, prefix=".fetch-", delete=False) as handle:
         partial = Path(handle.name)
@@ -46,7 +46,7 @@ def fetch_occupation_data(
             if not (folder / TASK_FILE).is_file():
                 raise CoachError(f"no {TASK_FILE} in {folder}")
             shutil.copyfile(folder / TASK_FILE, partial)
-        actual = _sha256(partial)
+        actual = sha256_of(partial)
         if actual != expected:
             raise CoachError(
                 f"{TASK_FILE} from {source} has sha256 {actual[:12]}..., not the expected "
@@ -77,11 +77,3 @@ def _download(url: str, path: Path, progress: Progress | None) -> None:
                         progress(done, total)
     except httpx.HTTPError as error:
         raise CoachError(f"could not download {url} ({type(error).__name__}); no network?") from error
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
