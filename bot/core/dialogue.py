@@ -158,23 +158,17 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     follow_up = reading.act in FOLLOW_UPS and (
         state.plan is not None or bool(turn.profile.current_role or turn.profile.onet_code)
     )
-    # A question about a role ("What is prompt engineering?") is not a self-description
-    # unless it says a job's name outright (a named match scores 0.75 and up).
+    # A question about a role ("What is prompt engineering?") is not a self-description unless
+    # it is in the first person ("As a bookkeeper, should I learn Python?").
     asks = reading.act in {"question", "off_topic"} and reading.act_score(reading.act) >= 0.5
-    if follow_up or (asks and not FIRST_PERSON.search(turn.text)):
-        pass
-    elif not stated_job and reading.current_sure:
+    reads_job = not stated_job and not follow_up and not (asks and not FIRST_PERSON.search(turn.text))
+    if reads_job and reading.current_sure:
         update |= match_profile(reading.current[0], kb)
         stated_job = True
         state.near_roles = [
             m.role_id for m in reading.near_roles if m.role_id and m.role_id != reading.current[0].role_id
         ]
-    elif (
-        not stated_job
-        and reading.current
-        and reading.current[0].score >= ASK
-        and reading.act not in NEEDS_PLAN
-    ):
+    elif reads_job and reading.current and reading.current[0].score >= ASK and reading.act not in NEEDS_PLAN:
         candidates = close_candidates(reading.current)
         if candidates:
             state.pending = PendingQuestion(
