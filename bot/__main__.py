@@ -234,6 +234,12 @@ def search(
 # -- the coach ------------------------------------------------------------------------------
 
 
+async def start_with_progress(service: CoachService) -> None:
+    """Start the coach; a first start's embedding of role and occupation texts shows a bar."""
+    with progress_bar("Preparing job recognition (first run only)") as progress:
+        await service.start(progress)
+
+
 def ready_container() -> Container:
     """A container whose index is built (on first use, with a progress bar on a terminal)."""
     container = build_container()
@@ -266,7 +272,7 @@ async def _ask_all(
     container: Container, messages: Iterator[tuple[str | None, str]], hours: float | None, as_json: bool
 ) -> None:
     service = container.service()
-    await service.start()
+    await start_with_progress(service)
     try:
         for user, text in messages:
             ref = UserRef(platform="cli", user_id=user or f"once-{uuid.uuid4().hex}")
@@ -305,7 +311,7 @@ def chat(
 
 async def _chat(container: Container, user: UserRef) -> None:
     service = container.service()
-    await service.start()
+    await start_with_progress(service)
     typer.echo("AI Career Coach. Tell me about your work, or type /help. /quit to leave.")
     try:
         while True:
@@ -418,7 +424,7 @@ async def _run_bots(container: Container, platforms: list[str]) -> None:
     import signal
 
     service = container.service()
-    await service.start()
+    await start_with_progress(service)
     freeze_startup_objects()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

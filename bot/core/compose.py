@@ -305,8 +305,9 @@ def occupation_exposure_text(title: str, human_beta: float, gpt4_beta: float) ->
     )
 
 
-def no_guide_text(title: str, near: Sequence[str]) -> str:
-    text = f"You work as {a(title.lower())} (O*NET: {title}). I don't have a full guide for that job yet."
+def no_guide_text(title: str, name: str, near: Sequence[str]) -> str:
+    """`title` is O*NET's ("Baristas"), `name` one person's ("Barista")."""
+    text = f"You work as {a(name.lower())} (O*NET: {title}). I don't have a full guide for that job yet."
     if near:
         text += " The roles in my knowledge base closest to your work are " + ", ".join(near) + "."
     return text

@@ -38,7 +38,7 @@ from bot.core.retrieval import SearchResult
 from bot.core.understanding.language import language_name
 from bot.core.understanding.occupations import OccupationTable
 from bot.core.understanding.reader import ASK, Reader, Reading, close_candidates
-from bot.core.understanding.recognition import Match
+from bot.core.understanding.recognition import Match, title_names
 from bot.core.understanding.state import Choice, ConversationState, PendingQuestion
 
 KNOWN_LEVEL = 5  # a skill the person says they have is planned as mastered
@@ -324,7 +324,7 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
     if profile.current_role is None and exposure is not None:
         near = [kb.roles[r].title for r in turn.state.near_roles[:2] if r in kb.roles]
         notes += [
-            compose.no_guide_text(exposure.onet_title, near),
+            compose.no_guide_text(exposure.onet_title, title_names(exposure.onet_title)[0], near),
             compose.occupation_exposure_text(exposure.onet_title, exposure.human_beta, exposure.gpt4_beta),
         ]
     text = compose.plan_answer(

@@ -63,6 +63,7 @@ class CoachService:
         self.occupation_folders = occupation_folders or []
         self.cache_dir = cache_dir
         self._table: OccupationTable | None = None
+        self._progress: Callable[[int, int], None] | None = None
         self.knowledge = knowledge
         self.store = store
         self.memory = Memory(store)
@@ -80,7 +81,10 @@ class CoachService:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
+        """Open the database, the index and the engine; `progress` hears how far a first start's
+        embedding of the role and occupation texts has got."""
+        self._progress = progress
         try:
             await self.store.start()
         except Exception as error:  # a database that is down must not keep the bots from answering
@@ -151,7 +155,7 @@ class CoachService:
 
         reader = Reader(kb, self._table, self.embedder, self.cache_dir, search_roles=search_roles)
         # Role and occupation vectors now, rather than inside someone's first question.
-        reader.warm()
+        reader.warm(self._progress)
         return Engine(kb, self._table, reader)
 
     def _lock_for(self, user: UserRef) -> asyncio.Lock:

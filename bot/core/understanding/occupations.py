@@ -88,6 +88,35 @@ class OccupationTable:
     def get(self, code: str | None) -> Occupation | None:
         return self.occupations.get(code or "")
 
+    def similar_roles(self, code: str, role_codes: dict[str, list[str]]) -> list[tuple[str, float]]:
+        """Roles ranked by how alike their occupations' basic-skill profiles are to this
+        occupation's (centred cosine), less a little for each Job Zone apart."""
+        target = self.get(code)
+        if target is None or not target.skill_levels:
+            return []
+        mean = {k: sum(o.skill_levels.get(k, 0) for o in self.occupations.values()) / len(self.occupations)
+                for k in BASIC_SKILLS}  # fmt: skip
+
+        def profile(occupation: Occupation) -> list[float]:
+            return [occupation.skill_levels.get(k, mean[k]) - mean[k] for k in BASIC_SKILLS]
+
+        def cosine(a: list[float], b: list[float]) -> float:
+            norm = (sum(x * x for x in a) * sum(y * y for y in b)) ** 0.5
+            return sum(x * y for x, y in zip(a, b, strict=True)) / norm if norm else 0.0
+
+        mine = profile(target)
+        scored: list[tuple[str, float]] = []
+        for role_id, codes in role_codes.items():
+            others = [o for o in (self.get(c) for c in codes) if o is not None and o.skill_levels]
+            if not others:
+                continue
+            best = max(
+                cosine(mine, profile(o)) - 0.1 * abs((o.job_zone or 3) - (target.job_zone or 3))
+                for o in others
+            )
+            scored.append((role_id, round(best, 3)))
+        return sorted(scored, key=lambda item: -item[1])
+
     def exposed_tasks(self, code: str, limit: int = 3) -> tuple[list[Task], list[Task]]:
         """The most and the least exposed of an occupation's tasks (core tasks first on ties)."""
         tasks = self.tasks.get(code, [])

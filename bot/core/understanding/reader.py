@@ -143,9 +143,12 @@ class Reader:
         self._skills = NameIndex(skill_names)
         self._skill_vectors: np.ndarray | None = None
         self._emerging = [r for r, role in kb.roles.items() if role.category == "emerging"]
+        self._role_codes = {
+            r: list(role.onet_codes) for r, role in kb.roles.items() if role.category != "emerging"
+        }
 
-    def warm(self) -> None:
-        self.recogniser.warm()
+    def warm(self, progress: Callable[[int, int], None] | None = None) -> None:
+        self.recogniser.warm(progress)
         self.languages.detect("hola, soy contadora y quiero aprender")
 
     def read(self, text: str) -> Reading:
@@ -178,7 +181,7 @@ class Reader:
                 scores[current_rows].max(axis=0), [clauses[i] for i in current_rows], present_work=True
             )
             reading.current = self.recogniser.ranked(row)
-            reading.near_roles = self.recogniser.ranked(row, limit=3, roles_only=True)
+            reading.near_roles = self._near_roles(reading.current[0], row)
         if goal_rows:
             row = self._with_retrieval(scores[goal_rows].max(axis=0), [clauses[i] for i in goal_rows])
             reading.target = self.recogniser.ranked(row, roles_only=True)
@@ -223,6 +226,18 @@ class Reader:
             if column is not None:
                 row[column] = max(row[column], RETRIEVAL_WEIGHT * similarity) + RETRIEVAL_RANK_LIFT[rank]
         return row
+
+    def _near_roles(self, best: Match, row: np.ndarray) -> list[Match]:
+        """The knowledge-base jobs most like the person's. For an occupation outside the
+        knowledge base: those whose O*NET occupations ask for the most similar basic skills
+        at a similar Job Zone (data about the work, not the words of one message). Emerging AI
+        roles are destinations, never jobs like theirs."""
+        if best.role_id is None and best.entity.onet_code:
+            near = self.table.similar_roles(best.entity.onet_code, self._role_codes)
+            if near:
+                return [Match(self.recogniser.entities[self._role_entity(r)], score) for r, score in near[:3]]
+        ranked = self.recogniser.ranked(row, limit=8, roles_only=True)
+        return [m for m in ranked if m.role_id not in self._emerging][:3]
 
     def _role_entity(self, role_id: str) -> int:
         return next(i for i, e in enumerate(self.recogniser.entities) if e.role_id == role_id)

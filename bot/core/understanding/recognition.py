@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,8 @@ from bot.core.understanding.occupations import OccupationTable
 log = logging.getLogger(__name__)
 
 TASKS_PER_OCCUPATION = 8
+EMBED_BATCH = 512
+Progress = Callable[[int, int], None]
 # A description or a task is weaker evidence than a name: a clause near one task of a job
 # describes that job less surely than one near its title.
 NAMED_FLOOR = 0.3  # a name said outright lifts a match only if the clause is about it at all
@@ -172,13 +174,13 @@ class Recogniser:
     def size(self) -> int:
         return len(self._texts)
 
-    def _matrix(self) -> np.ndarray:
+    def _matrix(self, progress: Progress | None = None) -> np.ndarray:
         with self._lock:
             if self._vectors is None:
-                self._vectors = self._load_or_embed()
+                self._vectors = self._load_or_embed(progress)
             return self._vectors
 
-    def _load_or_embed(self) -> np.ndarray:
+    def _load_or_embed(self, progress: Progress | None = None) -> np.ndarray:
         digest = hashlib.sha256("\n".join([self._embedder.name, *self._texts]).encode()).hexdigest()[:20]
         path = self._cache_dir / f"recognition-{digest}.npy" if self._cache_dir else None
         if path is not None and path.is_file():
@@ -188,7 +190,13 @@ class Recogniser:
                     return cached
             except (OSError, ValueError) as error:
                 log.warning("recognition cache %s unreadable (%s); embedding again", path.name, error)
-        vectors = unit_rows(self._embedder.embed_documents(self._texts))
+        # In batches, so that a first start can show its progress (about 20 s on 2 cores).
+        parts: list[np.ndarray] = []
+        for start in range(0, len(self._texts), EMBED_BATCH):
+            parts.append(unit_rows(self._embedder.embed_documents(self._texts[start : start + EMBED_BATCH])))
+            if progress is not None:
+                progress(min(start + EMBED_BATCH, len(self._texts)), len(self._texts))
+        vectors = np.vstack(parts) if parts else np.zeros((0, 1), dtype=np.float32)
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -201,8 +209,8 @@ class Recogniser:
                 log.warning("recognition cache not written (%s)", error)
         return vectors
 
-    def warm(self) -> None:
-        self._matrix()
+    def warm(self, progress: Progress | None = None) -> None:
+        self._matrix(progress)
 
     def scores(self, clause_vectors: np.ndarray, clauses: Sequence[str]) -> np.ndarray:
         """Entity scores for each clause: (clauses, entities)."""
