@@ -9,6 +9,7 @@ A newcomer looking for "how is a follow-up understood" starts at `decide_act`.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -458,8 +459,6 @@ async def handle_known_skill(turn: Turn) -> Answer:
 
 
 async def _nearest_skill(turn: Turn) -> str | None:
-    import asyncio
-
     return await asyncio.to_thread(turn.engine.reader.nearest_skill, turn.text)
 
 

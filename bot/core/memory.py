@@ -54,7 +54,6 @@ class Memory:
         self.store = store
         self.queue_limit = queue_limit
         self.retry_seconds = retry_seconds
-        self.lost = 0  # writes dropped because the queue was full (each logged)
         self._queue: deque[tuple[str, Write]] = deque()
         self._flush_lock = asyncio.Lock()
         self._retry: asyncio.Task[None] | None = None
@@ -133,7 +132,6 @@ class Memory:
         # Everything after a failed write queues behind it, so the order of writes holds.
         if len(self._queue) >= self.queue_limit:
             dropped, _ = self._queue.popleft()
-            self.lost += 1
             metrics.ERRORS.labels("memory_write_lost").inc()
             log.error(
                 "memory write queue full (%d): dropped the oldest write (%s)", self.queue_limit, dropped

@@ -353,12 +353,9 @@ class CoachService:
         return plan_for(kb, profile, learn_skills, self._near_roles(kb, profile))
 
     def _near_roles(self, kb: KnowledgeBase, profile: Profile) -> list[str]:
-        """For an occupation outside the knowledge base, the roles whose work asks for the most
-        similar skills: arithmetic on the O*NET table, cheap enough to run on the event loop."""
         if profile.current_role or not profile.onet_code or self._engine is None:
             return []
-        role_codes = {r: list(role.onet_codes) for r, role in kb.roles.items() if role.category != "emerging"}
-        return [r for r, _ in self._engine.table.similar_roles(profile.onet_code, role_codes)[:2]]
+        return [r for r, _ in self._engine.reader.roles_near(profile.onet_code)[:2]]
 
     def _full_plan(self, engine: Engine, profile: Profile) -> Answer:
         plan, _targets, citations = self.plan_for(engine.kb, profile, [])

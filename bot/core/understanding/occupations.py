@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,13 @@ class OccupationTable:
                     break
         return cls(occupations, tasks)
 
+    @cached_property
+    def _mean_skill_levels(self) -> dict[str, float]:
+        count = len(self.occupations) or 1
+        return {
+            k: sum(o.skill_levels.get(k, 0) for o in self.occupations.values()) / count for k in BASIC_SKILLS
+        }
+
     @property
     def has_tasks(self) -> bool:
         return bool(self.tasks)
@@ -94,8 +102,7 @@ class OccupationTable:
         target = self.get(code)
         if target is None or not target.skill_levels:
             return []
-        mean = {k: sum(o.skill_levels.get(k, 0) for o in self.occupations.values()) / len(self.occupations)
-                for k in BASIC_SKILLS}  # fmt: skip
+        mean = self._mean_skill_levels
 
         def profile(occupation: Occupation) -> list[float]:
             return [occupation.skill_levels.get(k, mean[k]) - mean[k] for k in BASIC_SKILLS]

@@ -233,14 +233,21 @@ class Reader:
         at a similar Job Zone (data about the work, not the words of one message). Emerging AI
         roles are destinations, never jobs like theirs."""
         if best.role_id is None and best.entity.onet_code:
-            near = self.table.similar_roles(best.entity.onet_code, self._role_codes)
+            near = self.roles_near(best.entity.onet_code)
             if near:
                 return [Match(self.recogniser.entities[self._role_entity(r)], score) for r, score in near[:3]]
         ranked = self.recogniser.ranked(row, limit=8, roles_only=True)
         return [m for m in ranked if m.role_id not in self._emerging][:3]
 
+    def roles_near(self, onet_code: str) -> list[tuple[str, float]]:
+        """Non-emerging roles whose occupations ask for the most similar skills (arithmetic on
+        the O*NET table: cheap enough for the event loop)."""
+        return self.table.similar_roles(onet_code, self._role_codes)
+
     def _role_entity(self, role_id: str) -> int:
-        return next(i for i, e in enumerate(self.recogniser.entities) if e.role_id == role_id)
+        column = self.recogniser.column_of_role(role_id)
+        assert column is not None
+        return column
 
     def resolve(self, phrase: str, roles_only: bool = False) -> list[Match]:
         """A phrase that names a job ('dental hygienist'): its best matches, best first."""

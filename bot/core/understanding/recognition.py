@@ -165,6 +165,8 @@ class Recogniser:
             show_progress=False,
         )
         self._keyword_vocab = set(self._keywords.vocab_dict)
+        # Every entity has a name text, so entity indexes and score columns are the same.
+        self._role_columns = {e.role_id: i for i, e in enumerate(self.entities) if e.role_id}
         self._names = NameIndex(names, heads=False)
         self._onet_names = NameIndex(onet_names, heads=False)
         self._vectors: np.ndarray | None = None
@@ -229,10 +231,7 @@ class Recogniser:
         return per_entity
 
     def column_of_role(self, role_id: str) -> int | None:
-        for column, start in enumerate(self._starts):
-            if self.entities[int(self._owner[start])].role_id == role_id:
-                return column
-        return None
+        return self._role_columns.get(role_id)
 
     def keyword_ranking(self, text: str, limit: int = 3) -> list[int]:
         """Entity columns that keyword search ranks first for the text."""
