@@ -51,6 +51,17 @@ def test_missing_fields_are_each_named(kb_dir: Path) -> None:
     assert all("Field required" in m for _, _, m in found)
 
 
+def test_entry_paths_and_resource_levels_are_validated_by_field(kb_dir: Path) -> None:
+    edit(kb_dir / "roles/paralegal.md", "kind: training, hours: 60,", "kind: training,")
+    edit(kb_dir / "roles/data-entry-clerk.md", "entry_path:", "entry_paths:")
+    edit(kb_dir / "skills/ai-fluency.md", ", level: beginner}", ", level: expert}")
+    found = {(f, fld): m for f, fld, m in problems_of(kb_dir)}
+    step = found[("knowledge/roles/paralegal.md", "entry_path.steps.0")]
+    assert "needs hours (effort) or weeks (calendar time)" in step
+    assert "Field required" in found[("knowledge/roles/data-entry-clerk.md", "entry_path")]
+    assert ("knowledge/skills/ai-fluency.md", "resources.0.level") in found
+
+
 def test_every_problem_is_reported_at_once(kb_dir: Path) -> None:
     edit(kb_dir / "roles/paralegal.md", "level: 4}", "level: 9}")
     edit(kb_dir / "skills/critical-thinking.md", "kind: course", "kind: podcast")

@@ -176,6 +176,11 @@ def _check_references(kb: KnowledgeBase, broken: dict[str, set[str]]) -> list[Pr
                 problems.append(
                     Problem(where, "transition_reasons", f"no reason given for transition {target!r}")
                 )
+        for index, step in enumerate(role.entry_path.steps):
+            for skill_id in step.covers:
+                if skill_id not in skill_ids:
+                    field = f"entry_path.steps.{index}.covers"
+                    problems.append(Problem(where, field, f"unknown skill id {skill_id!r}"))
         for target in role.transition_reasons:
             if target not in role.transitions:
                 problems.append(

@@ -29,6 +29,29 @@ class SkillRequirement(BaseModel):
     level: int = Field(ge=1, le=5)
 
 
+Level = Literal["beginner", "intermediate", "advanced"]
+LEVELS: tuple[Level, ...] = ("beginner", "intermediate", "advanced")
+
+# Where a job's work happens, from its O*NET (SOC) major group: practice tasks are written per
+# area, so a paralegal practises on legal documents and a nurse on clinical notes.
+WorkArea = Literal[
+    "office", "business-finance", "tech", "legal", "health", "education-social", "creative-media",
+    "sales-service", "trades-production", "transport-logistics",
+]  # fmt: skip
+WORK_AREA_OF_MAJOR_GROUP: dict[str, WorkArea] = {
+    "11": "business-finance", "13": "business-finance", "15": "tech", "17": "tech", "19": "tech",
+    "21": "education-social", "23": "legal", "25": "education-social", "27": "creative-media",
+    "29": "health", "31": "health", "33": "sales-service", "35": "sales-service",
+    "37": "sales-service", "39": "sales-service", "41": "sales-service", "43": "office",
+    "45": "trades-production", "47": "trades-production", "49": "trades-production",
+    "51": "trades-production", "53": "transport-logistics",
+}  # fmt: skip
+
+
+def work_area_of(onet_code: str | None) -> WorkArea | None:
+    return WORK_AREA_OF_MAJOR_GROUP.get((onet_code or "")[:2])
+
+
 class Resource(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -37,6 +60,7 @@ class Resource(BaseModel):
     kind: Literal["course", "book", "practice", "docs"]
     hours: float = Field(gt=0, le=500)
     free: bool
+    level: Level
 
 
 class Exposure(BaseModel):
@@ -48,6 +72,76 @@ class Exposure(BaseModel):
     onet_title: NonEmpty
     gpt4_beta: float = Field(ge=0, le=1)
     human_beta: float = Field(ge=0, le=1)
+
+
+EntryStepKind = Literal[
+    "training", "degree", "apprenticeship", "licence", "certification", "portfolio",
+    "first-project", "experience", "job-search",
+]  # fmt: skip
+
+
+class EntryStep(BaseModel):
+    """One step of the real way into a role, with what it costs in time and money."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    step: NonEmpty
+    kind: EntryStepKind
+    # Skills this step teaches to the level the role needs: a plan with the step does not
+    # teach them again, and a person who has them all skips the step.
+    covers: list[DocId] = Field(default_factory=list)
+    # A choice some people make ("if your workplace uses Power BI"), not a step of everyone's
+    # way in: plans list it after their end instead of scheduling it.
+    optional: bool = False
+    # Effort a person can fit around a job, in hours; a plan schedules these steps.
+    hours: float | None = Field(None, gt=0, le=2000)
+    # Calendar time a step takes whatever the weekly hours (an apprenticeship, a degree).
+    weeks: float | None = Field(None, gt=0, le=520)
+    paid: bool  # whether the person earns while doing it
+    cost: NonEmpty  # rough, with the country it applies to, e.g. "about $300 exam fee (US)"
+    source: Source
+
+    @model_validator(mode="after")
+    def _has_a_duration(self) -> EntryStep:
+        if self.hours is None and self.weeks is None:
+            raise ValueError("an entry step needs hours (effort) or weeks (calendar time)")
+        return self
+
+
+class EntryPath(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    summary: NonEmpty  # one honest sentence: how long the whole way in takes, paid or not
+    steps: list[EntryStep] = Field(min_length=1)
+
+
+class Pay(BaseModel):
+    """A published pay figure for the role, where it applies and who measured it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    median: float = Field(gt=0)
+    low: float | None = Field(None, gt=0)  # e.g. the 10th percentile, when the source gives it
+    high: float | None = Field(None, gt=0)
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    period: Literal["year", "hour"]
+    region: NonEmpty
+    occupation: NonEmpty | None = None  # the source's occupation, when it is broader than the role
+    source: Source
+    year: int = Field(ge=2000, le=2100)
+
+
+class Outlook(BaseModel):
+    """Projected demand: the source's own wording and figure."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    growth_percent: float | None = Field(None, ge=-100, le=500)
+    text: NonEmpty  # e.g. "much faster than average"
+    period: NonEmpty  # e.g. "2024-34"
+    region: NonEmpty
+    source: Source
+    year: int = Field(ge=2000, le=2100)
 
 
 class DocumentMeta(BaseModel):
@@ -84,6 +178,15 @@ class RoleMeta(DocumentMeta):
     transition_reasons: dict[str, NonEmpty] = Field(default_factory=dict)
     onet_codes: list[NonEmpty] = Field(default_factory=list)
     exposure: Exposure | None = None
+    entry_path: EntryPath
+    pay: Pay | None = None
+    outlook: Outlook | None = None
+    # Given when the O*NET codes do not say it (emerging roles have none).
+    work_area: WorkArea | None = None
+
+    @property
+    def area(self) -> WorkArea | None:
+        return self.work_area or next((a for a in map(work_area_of, self.onet_codes) if a), None)
 
 
 class SkillMeta(DocumentMeta):
@@ -93,6 +196,8 @@ class SkillMeta(DocumentMeta):
     hours: float = Field(gt=0, le=1000)
     resources: list[Resource] = Field(min_length=2)
     practice: list[NonEmpty] = Field(default_factory=list)
+    # Practice written for one kind of work; `practice` is the fallback for the rest.
+    practice_by_area: dict[WorkArea, list[NonEmpty]] = Field(default_factory=dict)
 
 
 class GuideMeta(DocumentMeta):
