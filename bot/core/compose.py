@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from bot.core.knowledge.chunker import sections_of
 from bot.core.knowledge.loader import Document, KnowledgeBase
 from bot.core.knowledge.schema import RoleMeta
-from bot.core.models import Citation, Plan, Profile, TargetSuggestion
+from bot.core.models import Citation, OutlookFigure, PayFigure, Plan, PlanItem, Profile, TargetSuggestion
 from bot.core.retrieval import SearchResult
 
 CHAT_SIZE = 1500
@@ -45,6 +45,11 @@ def too_long(length: int, limit: int) -> str:
         f"That message is {length:,} characters long; I can read up to {limit:,}. "
         "Please send the part that matters most (your job, your goal and your hours a week)."
     )
+
+
+def a_role(title: str) -> str:
+    """'a paralegal', 'an AI trainer': lower case unless the title starts with an acronym."""
+    return a(title if title.split()[0].isupper() else title.lower())
 
 
 def a(title: str) -> str:
@@ -85,8 +90,10 @@ def situation_text(kb: KnowledgeBase, profile: Profile, hours_assumed: bool) -> 
         title = kb.roles[profile.current_role].title
         years = profile.experience_years
         experience = f" with {years:g} year{'s' if years != 1 else ''} of experience" if years else ""
-        parts.append(f"You're {a(title if title.split()[0].isupper() else title.lower())}{experience}")
-    if profile.target_role and profile.target_role in kb.roles:
+        parts.append(f"You're {a_role(title)}{experience}")
+    if profile.target_role and profile.target_role == profile.current_role:
+        parts.append("staying in your work and adding the AI skills it needs")
+    elif profile.target_role and profile.target_role in kb.roles:
         goal = kb.roles[profile.target_role].title
         parts.append(f"aiming for {goal}" if parts else f"You'd like to become {a(goal)}")
     hours = profile.hours_per_week or 5
@@ -97,16 +104,80 @@ def situation_text(kb: KnowledgeBase, profile: Profile, hours_assumed: bool) -> 
     return f"{opening}, with {budget}."
 
 
+ITEM_LABELS = {"entry_step": "Getting in", "milestone": "Milestone"}
+
+
+def item_label(kb: KnowledgeBase, item: PlanItem) -> str:
+    if item.skill in kb.skills:
+        return kb.skills[item.skill].title
+    return ITEM_LABELS.get(item.kind, item.skill or "Step")
+
+
 def week_lines(kb: KnowledgeBase, plan: Plan, weeks: int | None = None, urls: bool = False) -> list[str]:
     lines: list[str] = []
     for week in plan.weeks[: weeks if weeks is not None else len(plan.weeks)]:
         items = []
         for item in week.items:
-            title = kb.skills[item.skill].title if item.skill in kb.skills else item.skill
             where = f" ({item.resource.url})" if urls else ""
-            items.append(f"{title}: {item.activity.rstrip('.')}{where}, {hours_text(item.hours)}")
+            hours = f", {hours_text(item.hours)}" if item.hours else ""
+            items.append(f"{item_label(kb, item)}: {item.activity.rstrip('.')}{where}{hours}")
         lines.append(f"Week {week.week} ({hours_text(week.hours)}): " + "; ".join(items))
     return lines
+
+
+def toward(kb: KnowledgeBase, plan: Plan) -> str:
+    """'toward AI Trainer', or 'in your work as an electrician' for a plan to stay and upgrade."""
+    role = kb.roles.get(plan.target_role or "")
+    if role is None:
+        return "toward your goal"
+    if plan.scope == "stay_and_upgrade":
+        return f"in your work as {a_role(role.title)}"
+    return f"toward {role.title}"
+
+
+def scope_text(kb: KnowledgeBase, plan: Plan) -> str | None:
+    """The first lines of a plan's answer: where it leads and how long the whole way takes."""
+    weeks = plan.total_weeks
+    span = f"{weeks} week{'s' if weeks != 1 else ''} ({plan.total_hours:g} hours)"
+    if plan.scope == "stay_and_upgrade":
+        return (
+            f"This plan keeps you in your work and adds the AI skills of your own job: {span}, "
+            "practising on your real tasks."
+        )
+    if not plan.entry_summary:
+        return None
+    if plan.scope == "first_milestone" and plan.after_plan:
+        nxt = plan.after_plan[0]
+        nxt = nxt[0].lower() + nxt[1:]
+        return f"{plan.entry_summary} This plan covers the first {span}, up to the next step: {nxt}."
+    return f"{plan.entry_summary} This plan covers the whole way in: {span}."
+
+
+def known_text(kb: KnowledgeBase, plan: Plan) -> str | None:
+    if not plan.known_skills:
+        return None
+    held = [f"{kb.skills[k.skill].title} ({k.why})" for k in plan.known_skills if k.skill in kb.skills]
+    return "Left out because you already have them: " + "; ".join(held) + "." if held else None
+
+
+def figures_text(pay: PayFigure | None, outlook: OutlookFigure | None) -> str:
+    """'About $62,350 a year median in the United States (BLS, 2024); 9% growth 2024-34,
+    much faster than average.'"""
+    parts: list[str] = []
+    if pay is not None:
+        symbol = "$" if pay.currency == "USD" else f"{pay.currency} "
+        amount = f"{symbol}{pay.median:,.0f}" if pay.median >= 100 else f"{symbol}{pay.median:,.2f}"
+        who = f" for {pay.occupation}" if pay.occupation else ""
+        parts.append(
+            f"about {amount} a {pay.period} median{who} in the {pay.region} ({pay.source}, {pay.year})"
+        )
+    if outlook is not None:
+        growth = f"{outlook.growth_percent:g}% growth, " if outlook.growth_percent is not None else ""
+        parts.append(f"{growth}{outlook.text} ({outlook.period}, {outlook.region})")
+    if not parts:
+        return ""
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 def first_sentence(text: str) -> str:
@@ -116,12 +187,17 @@ def first_sentence(text: str) -> str:
 
 def targets_text(targets: Sequence[TargetSuggestion]) -> str:
     lines = ["Roles that suit you next:"]
-    lines.extend(f"{BULLET} {t.title}: {first_sentence(t.why)}" for t in targets)
+    for t in targets:
+        figures = figures_text(t.pay, t.outlook)
+        lines.append(f"{BULLET} {t.title}: {first_sentence(t.why)}" + (f" {figures}" if figures else ""))
     return "\n".join(lines)
 
 
 def plan_summary(kb: KnowledgeBase, plan: Plan) -> str:
     names = " → ".join(kb.skills[s].title for s in plan.skills if s in kb.skills)
+    steps = sum(1 for m in plan.milestones if m.skill is None)
+    if steps:
+        names += f"{', plus ' if names else ''}{steps} step{'s' if steps != 1 else ''} of the way in"
     weeks = plan.total_weeks
     text = f"The whole plan: {weeks} week{'s' if weeks != 1 else ''}, {plan.total_hours:g} hours: {names}."
     if plan.later_skills:
@@ -157,11 +233,10 @@ def plan_answer(
     hours_assumed: bool,
     horizon_weeks: int | None,
 ) -> str:
-    head = (
-        [*notes, situation_text(kb, profile, hours_assumed)]
-        if notes
-        else [situation_text(kb, profile, hours_assumed)]
-    )
+    head = [*notes, situation_text(kb, profile, hours_assumed)]
+    scope = scope_text(kb, plan)
+    if scope:
+        head.append(scope)
     current = kb.roles.get(profile.current_role or "")
     if current is not None:
         exposure = exposure_text(current)
@@ -172,9 +247,8 @@ def plan_answer(
     elif profile.target_role and profile.target_role in kb.roles:
         target = kb.roles[profile.target_role]
         head.append(f"{target.title}: {target.summary}")
-    goal = kb.roles[plan.target_role].title if plan.target_role in kb.roles else "your goal"
-    label = f"Your first weeks toward {goal}:" if plan.target_role else "Your first weeks:"
-    tail = [plan_summary(kb, plan)]
+    label = f"Your first weeks {toward(kb, plan)}:" if plan.target_role else "Your first weeks:"
+    tail = [t for t in (known_text(kb, plan), plan_summary(kb, plan)) if t]
     if horizon_weeks and plan.total_weeks <= horizon_weeks:
         tail.append(f"That fits in the {horizon_weeks} weeks you asked for.")
     elif horizon_weeks:
@@ -189,20 +263,29 @@ def plan_answer(
         )
     )
     lines = week_lines(kb, plan)
+    if not plan.skill_hours and plan.target_role in kb.roles and plan.scope != "stay_and_upgrade":
+        # No real skill gap: say so, and show how people make the move instead of a token plan.
+        target = kb.roles[plan.target_role]
+        head.append(
+            f"You already have what {a_role(target.title)} needs at the level it needs. What is different "
+            f"is the way in: {target.entry_path.summary}"
+        )
+        label = "How people make the move:"
     if not lines:
-        return "\n\n".join([*head, "You already have what this role needs at the level it needs. ", *tail])
+        return "\n\n".join([*head, *tail])
     return fit_to_size([*head, label], lines, tail)
 
 
 def full_plan_answer(kb: KnowledgeBase, profile: Profile, plan: Plan, citations: Sequence[Citation]) -> str:
-    goal = kb.roles[plan.target_role].title if plan.target_role in kb.roles else "your goal"
     head = (
-        f"Your full plan toward {goal}, {hours_text(plan.hours_per_week)} a week:"
+        f"Your full plan {toward(kb, plan)}, {hours_text(plan.hours_per_week)} a week:"
         if plan.target_role
         else (f"Your full plan, {hours_text(plan.hours_per_week)} a week:")
     )
     milestones = [f"{BULLET} Week {m.week}: {m.text}" for m in plan.milestones]
-    parts = [head, "\n".join(week_lines(kb, plan, urls=True))]
+    milestones += [f"{BULLET} After this plan: {step}" for step in plan.after_plan]
+    parts = [head, *(t for t in (scope_text(kb, plan), known_text(kb, plan)) if t)]
+    parts.append("\n".join(week_lines(kb, plan, urls=True)))
     if milestones:
         parts.append("Milestones:\n" + "\n".join(milestones))
     parts.extend([plan_summary(kb, plan), sources_line(citations)])
@@ -314,12 +397,15 @@ def no_guide_text(title: str, name: str, near: Sequence[str]) -> str:
 
 
 def how_long_text(kb: KnowledgeBase, plan: Plan) -> str:
-    goal = kb.roles[plan.target_role].title if plan.target_role in kb.roles else "your goal"
     weeks = plan.total_weeks
     text = (
-        f"This plan toward {goal} takes {weeks} week{'s' if weeks != 1 else ''} at "
+        f"This plan {toward(kb, plan)} takes {weeks} week{'s' if weeks != 1 else ''} at "
         f"{hours_text(plan.hours_per_week)} a week: {plan.total_hours:g} hours in all."
     )
+    if plan.scope == "first_milestone" and plan.after_plan:
+        text += f" It takes you up to the next step of the way in: {plan.after_plan[0]}."
+        if plan.entry_summary:
+            text += f" The whole way: {plan.entry_summary}"
     if plan.later_skills:
         later = ", ".join(kb.skills[s].title for s in plan.later_skills if s in kb.skills)
         text += f" After it, {later} would round out the role."
@@ -348,7 +434,7 @@ def first_step_text(kb: KnowledgeBase, plan: Plan) -> str:
     if not plan.weeks or not plan.weeks[0].items:
         return "Your plan has nothing left to do in its first week: ask me for the full plan with /plan."
     item = plan.weeks[0].items[0]
-    skill = kb.skills[item.skill].title if item.skill in kb.skills else item.skill
+    skill = item_label(kb, item)
     return (
         f"Start here, this week: {item.activity.rstrip('.')} ({skill}, {hours_text(item.hours)}).\n"
         f"{item.resource.title}: {item.resource.url}"

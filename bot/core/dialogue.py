@@ -19,22 +19,13 @@ from bot.core import compose
 from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.models import (
     Answer,
-    Citation,
     ExposureFigures,
     Plan,
     Profile,
     ReplyChoice,
-    TargetSuggestion,
     TaskExposure,
 )
-from bot.core.planner import (
-    DEFAULT_HOURS_PER_WEEK,
-    Need,
-    build_plan,
-    role_levels,
-    skill_gap,
-    suggest_targets,
-)
+from bot.core.plans import held_for, plan_for
 from bot.core.retrieval import SearchResult
 from bot.core.understanding.language import language_name
 from bot.core.understanding.occupations import OccupationTable
@@ -42,7 +33,6 @@ from bot.core.understanding.reader import ASK, Reader, Reading, close_candidates
 from bot.core.understanding.recognition import Match, title_names
 from bot.core.understanding.state import Choice, ConversationState, PendingQuestion
 
-KNOWN_LEVEL = 5  # a skill the person says they have is planned as mastered
 OFF_TOPIC_SIMILARITY = 0.3
 # Acts that are about the plan in hand: without one, the coach first builds it.
 NEEDS_PLAN = {"how_long", "why_role", "first_step", "full_plan"}
@@ -193,10 +183,17 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     goal_acts = {"plan", "retarget", "compare", "question", "vague"}
     if act in goal_acts and (act == "retarget" or reading.target_sure or _goal_role(reading, act)):
         role = _goal_role(reading, act)
+        # A goal that names the job they have is usually a misread self-description; staying
+        # is read from what they say about keeping it (below).
         if role and role != update.get("current_role", turn.profile.current_role):
             update["target_role"] = role
             if act not in {"retarget", "compare"}:
                 act = "plan"
+    current_role = update.get("current_role", turn.profile.current_role)
+    if reading.stays and current_role and act in goal_acts:
+        # Staying and upgrading is a goal of its own: the target is the job they have.
+        update["target_role"] = current_role
+        act = "plan"
     if reading.hours:
         if reading.hours.clamped:
             turn.notes.append(
@@ -216,10 +213,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
             f"Noted: your current role is now {kb.roles[update['current_role']].title} "
             f"(it was {kb.roles[before.current_role].title})."
         )
-    profile = before.model_copy(update=update)
-    if profile.current_role and profile.current_role == profile.target_role:
-        profile = profile.model_copy(update={"target_role": None})  # becoming what you are is no goal
-    turn.profile = profile
+    turn.profile = before.model_copy(update=update)
     if act_given:
         return act_given
     if state.pending is not None and not stated_job:
@@ -246,53 +240,6 @@ def _goal_role(reading: Reading, act: str) -> str | None:
 # -- plans ----------------------------------------------------------------------------------
 
 
-def plan_for(
-    kb: KnowledgeBase, profile: Profile, learn_skills: list[str], near_roles: list[str] | None = None
-) -> tuple[Plan | None, list[TargetSuggestion], list[Citation]]:
-    """The deterministic plan for a profile: target roles, the plan, what it cites.
-
-    Someone whose job is outside the knowledge base is offered the moves open from the
-    closest role, but is not credited with that role's skills."""
-    roles, skills = kb.roles, kb.skills
-    budget = profile.hours_per_week or DEFAULT_HOURS_PER_WEEK
-    current = roles.get(profile.current_role or "")
-    have = role_levels(current)
-    for skill in profile.known_skills:
-        have[skill] = KNOWN_LEVEL
-    near = next((r for r in near_roles or [] if r in roles), None) if current is None else None
-    targets: list[TargetSuggestion] = []
-    chosen: str | None = None
-    if profile.target_role in roles:
-        target = roles[profile.target_role]
-        targets.append(TargetSuggestion(id=target.id, title=target.title, why=target.summary, fit=1.0))
-        origin = current.id if current is not None else near
-        if origin is not None:
-            targets += [t for t in suggest_targets(roles, origin) if t.id != target.id][:2]
-        chosen = target.id
-    elif current is not None:
-        targets = suggest_targets(roles, current.id)
-        chosen = targets[0].id if targets else None
-    elif near is not None:
-        targets = [
-            TargetSuggestion(id=t.id, title=t.title, why=roles[t.id].summary, fit=t.fit)
-            for t in suggest_targets(roles, near)
-            if t.id != near
-        ] or [TargetSuggestion(id=near, title=roles[near].title, why=roles[near].summary, fit=0.5)]
-        chosen = targets[0].id
-    needs: list[Need] = [Need(s, have.get(s, 0), 3) for s in learn_skills if have.get(s, 0) < 3]
-    if chosen is not None:
-        needs += [n for n in skill_gap(roles[chosen], current) if n.skill not in {m.skill for m in needs}]
-        needs = [Need(n.skill, max(n.have, have.get(n.skill, 0)), n.want) for n in needs]
-    if not needs and chosen is None:
-        return None, [], []
-    plan = build_plan(needs, skills, budget, have, target_role=chosen)
-    ids = [profile.current_role, *(t.id for t in targets), *plan.skills]
-    citations = [
-        compose.citation(kb.documents[i]) for i in dict.fromkeys(i for i in ids if i and i in kb.documents)
-    ]
-    return plan, targets, citations
-
-
 def exposure_of(turn: Turn, with_tasks: bool = False) -> ExposureFigures | None:
     code = turn.profile.onet_code
     occupation = turn.engine.table.get(code)
@@ -315,7 +262,9 @@ def exposure_of(turn: Turn, with_tasks: bool = False) -> ExposureFigures | None:
 
 def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None) -> Answer:
     kb, profile = turn.kb, turn.profile
-    plan, targets, citations = plan_for(kb, profile, _learn_skills(turn), turn.state.near_roles)
+    plan, targets, citations = plan_for(
+        kb, profile, _learn_skills(turn), turn.state.near_roles, turn.engine.table
+    )
     exposure = exposure_of(turn, with_tasks=True)
     if plan is None:
         return Answer(intent=intent, answer=compose.NEED_ROLE, profile=profile, notes=turn.notes)
@@ -338,6 +287,7 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
         answer=text,
         profile=profile,
         target_roles=[t.id for t in targets],
+        targets=targets,
         plan=plan,
         sources=citations,
         notes=turn.notes,
@@ -492,7 +442,7 @@ async def handle_compare(turn: Turn) -> Answer:
             roles.append(fallback)
     if len(roles) < 2:
         return await handle_question(turn)
-    have = role_levels(kb.roles.get(turn.profile.current_role or ""))
+    have = held_for(turn.profile, kb, turn.engine.table).levels
     citations = [compose.citation(kb.documents[r]) for r in roles[:2]]
     text = compose.compare_text(kb, roles[0], roles[1], have) + "\n\n" + compose.sources_line(citations)
     turn.state.topic = roles[0]

@@ -45,13 +45,20 @@ class ResourceRef(BaseModel):
     url: str
     kind: str | None = None
     free: bool | None = None
+    level: str | None = None  # beginner, intermediate or advanced: where the resource starts
+
+
+ItemKind = Literal["skill", "entry_step", "practice", "milestone"]
+Scope = Literal["first_milestone", "full_path", "stay_and_upgrade"]
 
 
 class PlanItem(BaseModel):
-    skill: str
+    skill: str | None  # None for the steps of a role's entry path
     activity: str
-    hours: float
+    hours: float  # 0 only for a milestone: a point reached, not work
     resource: ResourceRef
+    kind: ItemKind = "skill"
+    covers: list[str] = Field(default_factory=list)  # skills an entry step teaches
 
 
 class PlanWeek(BaseModel):
@@ -62,8 +69,37 @@ class PlanWeek(BaseModel):
 
 class Milestone(BaseModel):
     week: int
-    skill: str
+    skill: str | None
     text: str
+
+
+class KnownSkill(BaseModel):
+    """A skill the plan leaves out because the person has it, and how we know."""
+
+    skill: str
+    level: int
+    why: str
+
+
+class PayFigure(BaseModel):
+    median: float
+    currency: str
+    period: str
+    region: str
+    year: int
+    source: str
+    url: str
+    occupation: str | None = None
+
+
+class OutlookFigure(BaseModel):
+    text: str
+    growth_percent: float | None
+    period: str
+    region: str
+    year: int
+    source: str
+    url: str
 
 
 class Plan(BaseModel):
@@ -74,10 +110,18 @@ class Plan(BaseModel):
     total_hours: float
     target_role: str | None = None
     later_skills: list[str] = Field(default_factory=list)  # gap skills left for after this plan
+    scope: Scope = "full_path"
+    known_skills: list[KnownSkill] = Field(default_factory=list)
+    entry_summary: str | None = None  # how long the whole way into the role takes
+    after_plan: list[str] = Field(default_factory=list)  # entry steps beyond this plan, in order
 
     @property
     def total_weeks(self) -> int:
         return len(self.weeks)
+
+    @property
+    def skill_hours(self) -> float:
+        return sum(i.hours for w in self.weeks for i in w.items if i.kind in {"skill", "practice"})
 
     def public(self) -> dict[str, Any]:
         data = self.model_dump()
@@ -96,6 +140,8 @@ class TargetSuggestion(BaseModel):
     title: str
     why: str
     fit: float
+    pay: PayFigure | None = None
+    outlook: OutlookFigure | None = None
 
 
 class TaskExposure(BaseModel):
@@ -132,6 +178,7 @@ class Answer(BaseModel):
     intent: Intent
     profile: Profile = Field(default_factory=Profile)
     target_roles: list[str] = Field(default_factory=list)
+    targets: list[TargetSuggestion] = Field(default_factory=list)
     plan: Plan | None = None
     sources: list[Citation] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # what the coach assumed or changed
@@ -151,6 +198,7 @@ class Answer(BaseModel):
             "answer": self.answer,
             "profile": self.profile.public(),
             "target_roles": self.target_roles,
+            "targets": [t.model_dump() for t in self.targets],
             "plan": self.plan.public() if self.plan else None,
             "sources": [c.model_dump() for c in self.sources],
             "intent": self.intent,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core import compose, metrics
-from bot.core.dialogue import Engine, Turn, match_profile, plan_for, respond, understand
+from bot.core.dialogue import Engine, Turn, match_profile, respond, understand
 from bot.core.embeddings import Embedder
 from bot.core.errors import CoachError, InvalidInput
 from bot.core.knowledge.index import ReloadReport
@@ -23,6 +23,7 @@ from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.knowledge.service import KnowledgeService
 from bot.core.memory import ANSWERED_WITHOUT_MEMORY, Memory
 from bot.core.models import Answer, Citation, Plan, Profile, TargetSuggestion, UserRef
+from bot.core.plans import plan_for
 from bot.core.profiles import ProfileStore
 from bot.core.profiles import Turn as StoredTurn
 from bot.core.retrieval import SearchResult
@@ -350,7 +351,8 @@ class CoachService:
         self, kb: KnowledgeBase, profile: Profile, learn_skills: list[str]
     ) -> tuple[Plan | None, list[TargetSuggestion], list[Citation]]:
         """The deterministic plan for a profile (the agent's plan tool calls this)."""
-        return plan_for(kb, profile, learn_skills, self._near_roles(kb, profile))
+        table = self._engine.table if self._engine is not None else None
+        return plan_for(kb, profile, learn_skills, self._near_roles(kb, profile), table)
 
     def _near_roles(self, kb: KnowledgeBase, profile: Profile) -> list[str]:
         if profile.current_role or not profile.onet_code or self._engine is None:

@@ -121,7 +121,7 @@ def test_chat_session_with_commands(env: dict[str, str]) -> None:
     assert "Done: I no longer keep anything about you." in out
     assert (
         out.rstrip().endswith("Current role: -\ncoach> ".rstrip())
-        or "Current role: -" in out.split("Done:")[1]
+        or "Current role: -" in out.split("Done: I no longer keep")[1]
     )
     assert "Traceback" not in result.stderr
 

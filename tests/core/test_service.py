@@ -57,9 +57,12 @@ async def test_contradictions_replace_old_facts_and_say_so(service: CoachService
     assert "it was Paralegal" in answer.answer
 
 
-async def test_target_equal_to_current_is_not_a_goal(service: CoachService) -> None:
-    answer = await service.ask(ALICE, "I'm a paralegal and I want to become a paralegal")
-    assert answer.profile.current_role == "paralegal" and answer.profile.target_role is None
+async def test_wanting_the_job_you_have_is_a_plan_to_stay_and_upgrade(service: CoachService) -> None:
+    answer = await service.ask(ALICE, "I'm a paralegal and I want to stay a paralegal")
+    assert answer.profile.current_role == "paralegal" and answer.profile.target_role == "paralegal"
+    assert answer.plan is not None and answer.plan.scope == "stay_and_upgrade"
+    assert "staying in your work" in answer.answer
+    assert all(i.kind in {"skill", "practice"} for w in answer.plan.weeks for i in w.items)
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t ", "\u200b\u200b"])

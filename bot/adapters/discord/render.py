@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.adapters.text import split_text
+from bot.core.compose import ITEM_LABELS
 from bot.core.models import Answer
 
 MESSAGE_LIMIT = 2000
@@ -35,7 +36,8 @@ def plan_embeds(answer: Answer, titles: dict[str, str], links: dict[str, str]) -
     size = len(embed.title or "") + len(embed.description or "")
     for week in plan.weeks:
         lines = [
-            f"{titles.get(i.skill, i.skill)}: [{_cut(i.activity, 120)}]({i.resource.url}) ({i.hours:g} h)"
+            f"{titles.get(i.skill or '', ITEM_LABELS.get(i.kind, 'Step'))}: "
+            f"[{_cut(i.activity, 120)}]({i.resource.url})" + (f" ({i.hours:g} h)" if i.hours else "")
             for i in week.items
         ]
         value = _cut("\n".join(lines), FIELD_LIMIT)

@@ -171,6 +171,7 @@ async def build_plan(target_role: str | None = None, skills: list[str] | None = 
         f"Hours per week: {plan.hours_per_week:g}"
         + (" (assumed: they gave no number)" if state.profile.hours_per_week is None else ""),
         "Suggested target roles: " + "; ".join(f"{t.title} [{t.id}]: {t.why}" for t in targets),
+        *(t for t in (compose.scope_text(kb, plan), compose.known_text(kb, plan)) if t),
         *compose.week_lines(kb, plan, urls=True),
         compose.plan_summary(kb, plan),
         "Milestones: " + "; ".join(f"week {m.week}: {m.text}" for m in plan.milestones),

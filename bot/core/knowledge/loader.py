@@ -181,6 +181,10 @@ def _check_references(kb: KnowledgeBase, broken: dict[str, set[str]]) -> list[Pr
                 if skill_id not in skill_ids:
                     field = f"entry_path.steps.{index}.covers"
                     problems.append(Problem(where, field, f"unknown skill id {skill_id!r}"))
+            for other in step.done_by:
+                if other not in role_ids:
+                    field = f"entry_path.steps.{index}.done_by"
+                    problems.append(Problem(where, field, f"unknown role id {other!r}"))
         for target in role.transition_reasons:
             if target not in role.transitions:
                 problems.append(

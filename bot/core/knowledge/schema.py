@@ -93,6 +93,9 @@ class EntryStep(BaseModel):
     # A choice some people make ("if your workplace uses Power BI"), not a step of everyone's
     # way in: plans list it after their end instead of scheduling it.
     optional: bool = False
+    # Roles whose people have already done this step (the years as a developer before machine
+    # learning engineering): for them it is not part of the way in.
+    done_by: list[DocId] = Field(default_factory=list)
     # Effort a person can fit around a job, in hours; a plan schedules these steps.
     hours: float | None = Field(None, gt=0, le=2000)
     # Calendar time a step takes whatever the weekly hours (an apprenticeship, a degree).

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from bot.core.knowledge.schema import work_area_of
+
 log = logging.getLogger(__name__)
 
 TABLE = Path(__file__).resolve().parent / "occupations.csv"
 TASK_FILE = "full_labelset.tsv"
+SAME_AREA_BONUS = 0.3  # enough for the kind of work to outweigh small skill-profile differences
 SOURCE = "Eloundou et al., GPTs are GPTs (Science, 2024), O*NET 27"
 BASIC_SKILLS = (
     "active_learning", "critical_thinking", "learning_strategies", "monitoring", "active_listening",
@@ -98,7 +101,9 @@ class OccupationTable:
 
     def similar_roles(self, code: str, role_codes: dict[str, list[str]]) -> list[tuple[str, float]]:
         """Roles ranked by how alike their occupations' basic-skill profiles are to this
-        occupation's (centred cosine), less a little for each Job Zone apart."""
+        occupation's (centred cosine), less a little for each Job Zone apart, and more for
+        work of the same kind (the same O*NET major group's area: a dental hygienist is
+        closer to a nurse than to a content creator with similar reading and writing levels)."""
         target = self.get(code)
         if target is None or not target.skill_levels:
             return []
@@ -117,8 +122,11 @@ class OccupationTable:
             others = [o for o in (self.get(c) for c in codes) if o is not None and o.skill_levels]
             if not others:
                 continue
+            area = work_area_of(code)
             best = max(
-                cosine(mine, profile(o)) - 0.1 * abs((o.job_zone or 3) - (target.job_zone or 3))
+                cosine(mine, profile(o))
+                - 0.1 * abs((o.job_zone or 3) - (target.job_zone or 3))
+                + (SAME_AREA_BONUS if area is not None and work_area_of(o.code) == area else 0.0)
                 for o in others
             )
             scored.append((role_id, round(best, 3)))

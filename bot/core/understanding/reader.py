@@ -53,7 +53,10 @@ NOT_A_JOB_ACTS = frozenset(
 )  # fmt: skip
 
 CLAUSE_BREAK = re.compile(
-    r"[.!?;\n]+|,\s*|\s+-\s+|\s+(?:but|and|so|because|though|although|while|whereas|now)\s+(?=(?:i|i'm|im|my|now|we)\b)",
+    # "and" before a new subject, or before a verb whose subject is the same person ("I drive
+    # for Uber and want to switch"), starts a clause of its own.
+    r"[.!?;\n]+|,\s*|\s+-\s+|\s+(?:but|and|so|because|though|although|while|whereas|now)\s+"
+    r"(?=(?:i|i'm|im|my|now|we|want|wanna|would|hope|hoping|plan|planning|thinking|looking|trying)\b)",
     re.IGNORECASE,
 )
 
@@ -68,6 +71,7 @@ class Reading:
     near_roles: list[Match] = field(default_factory=list)  # the roles closest to their present work
     anywhere: list[Match] = field(default_factory=list)  # roles closest to the whole message
     describes_work: bool = False  # some clause is about their present work
+    stays: bool = False  # some clause says they want to keep their job and upgrade in it
     hours: HoursReading | None = None
     experience_years: float | None = None
     horizon_weeks: int | None = None
@@ -111,7 +115,7 @@ def frame_of(guesses: list[Guess], names_a_job: bool = False) -> str:
     """A clause's frame. 'other' wins only when clearly so: long clauses mix a self-description
     with other matter ("I'm a paralegal and document review is being automated")."""
     p = {g.label: g.confidence for g in guesses}
-    for kind in ("goal", "past"):
+    for kind in ("stay", "goal", "past"):
         if guesses[0].label == kind or p.get(kind, 0) >= 0.5:
             return kind
     # A clause that says a job's name outright needs more to be read as not about the person.
@@ -176,6 +180,7 @@ class Reader:
         if bare and reading.act not in NOT_A_JOB_ACTS:
             current_rows = [0]
         reading.describes_work = bool(current_rows)
+        reading.stays = "stay" in kinds
         if current_rows:
             row = self._with_retrieval(
                 scores[current_rows].max(axis=0), [clauses[i] for i in current_rows], present_work=True
