@@ -13,7 +13,7 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-SECTIONS = ("knowledge", "understanding", "coach", "crowd", "agent", "telegram", "memory")
+SECTIONS = ("knowledge", "understanding", "plans", "coach", "crowd", "agent", "telegram", "memory")
 
 
 def main() -> None:
@@ -22,13 +22,14 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown section {', '.join(unknown)}; choose from: {', '.join(SECTIONS)}")
 
-    from bench import agent, coach, crowd, knowledge, memory, telegram_load, understanding
+    from bench import agent, coach, crowd, knowledge, memory, plans, telegram_load, understanding
     from bench.common import hermetic_environment, machine
 
     hermetic_environment()
     runs = {
         "knowledge": knowledge.run,
         "understanding": understanding.run,
+        "plans": plans.run,
         "coach": coach.run,
         "crowd": crowd.run,
         "agent": agent.run,
@@ -36,7 +37,7 @@ def main() -> None:
         "memory": memory.run,
     }
     chosen = [name for name in SECTIONS if not only or name in only]
-    print(f"bench: {', '.join(chosen)} (all seven sections take about 5 minutes on 2 cores)", file=sys.stderr)
+    print(f"bench: {', '.join(chosen)} (all eight sections take about 6 minutes on 2 cores)", file=sys.stderr)
     began = time.perf_counter()
     print(f"Measured on {machine()}.")
     print()

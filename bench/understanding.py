@@ -53,6 +53,12 @@ class Tally:
         return f"{self.hits / self.total:.2f} ({self.hits}/{self.total})" if self.total else "n/a"
 
 
+def _entry_covers(plan: Any) -> list[str]:
+    if plan is None:
+        return []
+    return [c for w in plan.weeks for i in w.items for c in getattr(i, "covers", [])]
+
+
 def _codes(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
@@ -95,11 +101,18 @@ def score_state(expect: dict[str, Any], answer: Answer, case: str, tallies: dict
             f"{said} -> {_targets(answer)} (want {expect['target_role']})",
         )
     if "plan_skills_any" in expect:
-        skills = answer.plan.skills if answer.plan else []
+        studied = answer.plan.skills if answer.plan else []
+        # An entry step (a certificate course) that teaches a skill puts it in the plan too.
+        covered = [c for c in _entry_covers(answer.plan)]
         tallies["relevant plan skill"].add(
-            bool(set(expect["plan_skills_any"]) & set(skills)),
+            bool(set(expect["plan_skills_any"]) & set(studied + covered)),
             case,
-            f"{said} plan {skills} (want one of {expect['plan_skills_any']})",
+            f"{said} plan {studied} + entry steps {covered} (want one of {expect['plan_skills_any']})",
+        )
+        tallies["relevant plan skill, studied (not via an entry step)"].add(
+            bool(set(expect["plan_skills_any"]) & set(studied)),
+            case,
+            f"{said} plan {studied} (want one of {expect['plan_skills_any']})",
         )
     if "hours_per_week" in expect:
         tallies["hours per week"].add(
@@ -126,7 +139,8 @@ def score_state(expect: dict[str, Any], answer: Answer, case: str, tallies: dict
 
 TALLIES = (
     "current role", "occupation outside the KB", "no false role", "target role",
-    "relevant plan skill", "hours per week", "language detected", "follow-up act",
+    "relevant plan skill", "relevant plan skill, studied (not via an entry step)", "hours per week",
+    "language detected", "follow-up act",
     "every turn's act", "known skill kept out of the plan",
 )  # fmt: skip
 
