@@ -15,12 +15,16 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
+from rich.console import Console
 from typer.exceptions import TyperException
 
+from bot.adapters import terminal
+from bot.adapters.door import FORGET_QUESTION, FORGOTTEN, NOTHING_FORGOTTEN, profile_command
 from bot.container import Container, configure_logging, freeze_startup_objects
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.knowledge.index import Progress
 from bot.core.models import UserRef
+from bot.core.reply import Reply
 from bot.core.service import CoachService
 from bot.settings import Settings
 
@@ -313,6 +317,7 @@ async def _chat(container: Container, user: UserRef) -> None:
     service = container.service()
     await start_with_progress(service)
     typer.echo("AI Career Coach. Tell me about your work, or type /help. /quit to leave.")
+    console = Console(highlight=False)
     try:
         while True:
             try:
@@ -326,46 +331,36 @@ async def _chat(container: Container, user: UserRef) -> None:
             typer.echo("\ncoach> ", nl=False)
             try:
                 reply = await _chat_command(service, user, text)
-                if reply is None:  # the answer, shown as it is written when a model writes it
+                if reply is None and service.answerer is not None:
+                    # A model's answer is shown as it is written.
                     async for piece in service.stream(user, text):
                         sys.stdout.write(piece)
                         sys.stdout.flush()
                     reply = ""
+                elif reply is None:
+                    reply = (await service.ask(user, text)).reply
             except CoachError as error:
                 reply = error.message
-            typer.echo(reply)
+            terminal.show(console, reply if isinstance(reply, Reply) else Reply.of(reply))
     finally:
         await service.close()
 
 
-async def _chat_command(service: CoachService, user: UserRef, text: str) -> str | None:
+async def _chat_command(service: CoachService, user: UserRef, text: str) -> Reply | str | None:
     parts = text.split()
     command = parts[0].lower()
     if command == "/help":
         return CHAT_HELP
     if command == "/plan":
-        return (await service.full_plan(user)).answer
+        return (await service.full_plan(user)).reply
     if command == "/forget":
-        confirm = await asyncio.to_thread(input, "Delete your profile and conversation? [y/N] ")
+        confirm = await asyncio.to_thread(input, f"{FORGET_QUESTION} [y/N] ")
         if confirm.strip().lower() not in {"y", "yes"}:
-            return "Nothing deleted."
+            return NOTHING_FORGOTTEN
         await service.forget_user(user)
-        return "Done: I no longer keep anything about you."
+        return FORGOTTEN
     if command == "/profile":
-        if len(parts) >= 3:
-            field = {"role": "current_role", "target": "target_role", "hours": "hours_per_week",
-                     "years": "experience_years"}.get(parts[1].lower())  # fmt: skip
-            if field is None:
-                return "Use /profile role ID, /profile target ID, /profile hours N or /profile years N."
-            value: object = " ".join(parts[2:])  # "/profile role dental hygienist": the whole phrase
-            if field in {"hours_per_week", "experience_years"}:
-                try:
-                    value = float(parts[2])
-                except ValueError:
-                    return f"{parts[2]!r} is not a number."
-            await service.update_profile(user, **{field: value})
-        profile = await service.get_profile(user)
-        return "\n".join(f"{label}: {value}" for label, value in await service.profile_summary(profile))
+        return await profile_command(service, user, parts[1:])
     if command.startswith("/"):
         return f"Unknown command {command}. " + CHAT_HELP
     return None

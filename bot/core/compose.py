@@ -330,14 +330,17 @@ def section_text(document: Document, heading: str, limit: int = 600) -> str:
     """The whole section a search hit came from (a hit may be one piece of it), trimmed."""
     for title, text in sections_of(document.body):
         if title == heading:
-            flat = " ".join(text.split())
-            return flat if len(flat) <= limit else _trim(flat, limit)
+            # Lines are kept: a list in the document stays a list in the reply.
+            lines = [" ".join(line.split()) for line in text.strip().splitlines()]
+            kept = "\n".join(line for line in lines if line)
+            return kept if len(kept) <= limit else _trim(kept, limit)
     return ""
 
 
 def _trim(text: str, limit: int) -> str:
-    cut = text[:limit].rsplit(". ", 1)[0]
-    return cut.rstrip() + ". …"
+    head = text[:limit]
+    cut = max(head.rfind(". "), head.rfind(".\n"))
+    return (head[: cut + 1] if cut > 0 else head.rsplit(" ", 1)[0]).rstrip() + " …"
 
 
 def clarify_answer(kb: KnowledgeBase, role_id: str, kind: str) -> str:

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from bot.core.reply import Reply
+
 Mode = Literal["offline", "llm"]
 # The dialogue act of the person's message, or what the coach did about it ("clarify": it asked).
 Intent = Literal[
@@ -186,6 +188,12 @@ class Answer(BaseModel):
     exposure: ExposureFigures | None = None
     choices: list[ReplyChoice] = Field(default_factory=list)
     language: str = "en"
+    links: dict[str, str] = Field(default_factory=dict)  # a link for each cited source's title
+
+    @property
+    def reply(self) -> Reply:
+        """The answer as structured blocks, for a door to render natively."""
+        return Reply.of(self.answer, self.links)
 
     @property
     def personal(self) -> bool:
@@ -208,4 +216,5 @@ class Answer(BaseModel):
             "choices": [c.model_dump() for c in self.choices],
             "language": self.language,
             "personal": self.personal,
+            "reply": [b.model_dump(exclude_defaults=True) for b in self.reply.blocks],
         }

@@ -198,6 +198,11 @@ class CoachService:
                 raise
         metrics.ANSWERS.labels(user.platform, answer.mode, answer.intent).inc()
         metrics.ANSWER_SECONDS.labels(answer.mode).observe(time.perf_counter() - started)
+        return await self._with_links(answer)
+
+    async def _with_links(self, answer: Answer) -> Answer:
+        """The answer with its sources' links, so its structured reply can link them."""
+        answer.links = await self.source_links(answer.sources)
         return answer
 
     async def _ask(
@@ -421,7 +426,7 @@ class CoachService:
     async def full_plan(self, user: UserRef) -> Answer:
         engine = await self.engine()
         profile = await self.memory.profile_or_blank(user)
-        return self._full_plan(engine, profile)
+        return await self._with_links(self._full_plan(engine, profile))
 
     async def forget_user(self, user: UserRef) -> bool:
         async with self._lock_for(user):

@@ -183,9 +183,9 @@ async def test_plan_is_split_into_several_messages_when_long(
 
 async def test_profile_show_and_change(bot: CoachService, telegram: FakeTelegram) -> None:
     [shown] = await reply_to(telegram, ALICE, "/profile role paralegal")
-    assert "Current role: Paralegal" in shown
+    assert "<b>Current role:</b> Paralegal" in shown
     [changed] = await reply_to(telegram, ALICE, "/profile hours 4")
-    assert "Hours a week: 4" in changed
+    assert "<b>Hours a week:</b> 4" in changed
     [bad] = await reply_to(telegram, ALICE, "/profile role astronaut")
     assert ("not sure which job 'astronaut'" in bad or "(O*NET" in bad) and "I don't know the role" not in bad
 
@@ -404,7 +404,9 @@ async def test_refused_html_is_sent_again_as_plain_text(
     import bot.adapters.telegram.render as render
 
     monkeypatch.setattr(
-        render, "to_html", lambda text, links=None: "<b>" + text
+        render,
+        "to_html",
+        lambda reply, links=None: "<b>" + (reply if isinstance(reply, str) else reply.plain()),
     )  # unbalanced: Telegram refuses it
     [answer] = await reply_to(telegram, ALICE, "what is prompt engineering?")
     assert answer.startswith("Prompt engineering") and telegram.sent[-1].parse_mode is None

@@ -12,11 +12,22 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapters.discord.render import NO_PINGS, plan_embeds, text_pieces, without_plan_weeks
+from bot.adapters.discord.render import NO_PINGS, PLAN_CARD, plan_embeds, text_pieces
 from bot.adapters.discord.views import FeedbackButton, ForgetView, discord_user, feedback_view
+from bot.adapters.door import (
+    FORGET_QUESTION,
+    PERSONAL_ANSWERED_PRIVATELY,
+    PERSONAL_NO_DM,
+    PERSONAL_SENT_TO_DM,
+    Route,
+    over_limit,
+    profile_text,
+    route,
+)
 from bot.adapters.text import RateLimiter, ThrottledStream, stats_line
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.models import Answer
+from bot.core.reply import Reply
 from bot.core.service import CoachService
 from bot.settings import Settings
 
@@ -117,9 +128,6 @@ class CoachBot(commands.AutoShardedBot):
         return titles, await self.service.source_links(answer.sources)
 
 
-PRIVATELY = "That's personal, so I've answered you privately below (only you can see it)."
-
-
 def personal(interaction: discord.Interaction) -> bool:
     """Profile and plan replies are ephemeral in servers."""
     return interaction.guild_id is not None
@@ -142,20 +150,16 @@ class CoachCog(commands.Cog):
         self.service = bot.service
 
     async def limited(self, interaction: discord.Interaction) -> bool:
-        key = discord_user(interaction.user).key
-        if self.bot.limiter.allow(key):
+        told = over_limit(self.bot.limiter, discord_user(interaction.user).key, always_tell=True)
+        if told is None:
             return False
-        wait = max(1, round(self.bot.limiter.retry_in(key)))
-        await interaction.followup.send(
-            f"You're asking faster than I can think. Please wait {wait} s.", ephemeral=True
-        )
+        await interaction.followup.send(told, ephemeral=True)  # only they see it: tell every time
         return True
 
     async def deliver(self, interaction: discord.Interaction, answer: Answer, ephemeral: bool) -> None:
         titles, links = await self.bot.titles_and_links(answer)
         embeds = plan_embeds(answer, titles, links) if answer.plan else []
-        text = without_plan_weeks(answer.answer) if embeds else answer.answer
-        pieces = text_pieces(text) or ["Here is your plan."]
+        pieces = text_pieces(answer.reply, PLAN_CARD if embeds else frozenset()) or ["Here is your plan."]
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             view = feedback_view(answer, self.service) if last else discord.utils.MISSING
@@ -190,14 +194,14 @@ class CoachCog(commands.Cog):
             stream = DiscordStream(interaction)
             # In a server a personal answer is not streamed; it is answered privately below.
             answer = await self.service.ask(user, question, on_token=stream.feed, public=in_server)
-            if in_server and answer.personal:
+            if route(answer, in_server) is Route.private:
                 await stream.discard()
             elif await stream.finish(answer):
                 return
         else:
             answer = await self.service.ask(user, question)
-        if in_server and answer.personal:
-            await interaction.followup.send(PRIVATELY, allowed_mentions=NO_PINGS)
+        if route(answer, in_server) is Route.private:
+            await interaction.followup.send(PERSONAL_ANSWERED_PRIVATELY, allowed_mentions=NO_PINGS)
             await self.deliver(interaction, answer, ephemeral=True)
             return
         await self.deliver(interaction, answer, ephemeral=False)
@@ -234,11 +238,9 @@ class CoachCog(commands.Cog):
                     error.message, ephemeral=personal(interaction), allowed_mentions=NO_PINGS
                 )
                 return
-        profile = await self.service.get_profile(user)
-        text = "\n".join(
-            f"**{label}:** {value}" for label, value in await self.service.profile_summary(profile)
-        )
-        await interaction.followup.send(text, ephemeral=personal(interaction), allowed_mentions=NO_PINGS)
+        text = await profile_text(self.service, user)
+        for piece in text_pieces(Reply.of(text)):
+            await interaction.followup.send(piece, ephemeral=personal(interaction), allowed_mentions=NO_PINGS)
 
     @profile.autocomplete("role")
     @profile.autocomplete("target")
@@ -257,9 +259,7 @@ class CoachCog(commands.Cog):
     @app_commands.command(name="forget", description="Delete everything the coach keeps about you")
     async def forget(self, interaction: discord.Interaction) -> None:
         view = ForgetView(self.service, interaction.user.id)
-        await interaction.response.send_message(
-            "Delete your profile and our conversation? This cannot be undone.", view=view, ephemeral=True
-        )
+        await interaction.response.send_message(FORGET_QUESTION, view=view, ephemeral=True)
         view.interaction = interaction  # to take the buttons away when they time out
 
     @app_commands.command(name="help", description="What the coach can do")
@@ -293,24 +293,23 @@ class CoachCog(commands.Cog):
                                 allowed_mentions=NO_PINGS)  # fmt: skip
             return
         user = discord_user(message.author)
-        if not self.bot.limiter.allow(user.key):
-            if self.bot.limiter.tell(user.key):
-                await message.reply(
-                    "You're asking faster than I can think. Please wait a moment.", allowed_mentions=NO_PINGS
-                )
+        told = over_limit(self.bot.limiter, user.key)
+        if told is not None:
+            if told:
+                await message.reply(told, allowed_mentions=NO_PINGS)
             return
         async with message.channel.typing():
             answer = await self.service.ask(user, text)
-        if answer.personal and message.guild is not None:
+        if route(answer, shared_space=message.guild is not None) is Route.private:
             try:  # personal answers go to a DM, with a short note where they were asked
-                for piece in text_pieces(answer.answer):
+                for piece in text_pieces(answer.reply):
                     await message.author.send(piece, allowed_mentions=NO_PINGS)
-                note = "That's personal, so I've sent it to you in a DM."
+                note = PERSONAL_SENT_TO_DM
             except discord.HTTPException:
-                note = "That's personal, and I can't DM you: use /ask or /plan, which only you can see."
+                note = PERSONAL_NO_DM
             await message.reply(note, allowed_mentions=NO_PINGS)
             return
-        pieces = text_pieces(answer.answer)
+        pieces = text_pieces(answer.reply)
         target: discord.abc.Messageable = message.channel
         if len(pieces) > 1 and isinstance(message.channel, discord.TextChannel):
             # A long answer opens a thread instead of filling the channel.
@@ -379,11 +378,12 @@ class DiscordStream(ThrottledStream):
     async def finish(self, answer: Answer) -> bool:
         """The final text in place when it fits one message; False to deliver it normally."""
         await self.stop()
-        if self.message is None or len(answer.answer) > 1900 or answer.plan is not None:
+        pieces = text_pieces(answer.reply)
+        if self.message is None or len(pieces) != 1 or answer.plan is not None:
             if self.message is not None:
                 await self.message.delete()
             return False
-        await self._show(answer.answer, feedback_view(answer))
+        await self._show(pieces[0], feedback_view(answer))
         return True
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import discord
 
+from bot.adapters.discord.render import text_pieces
+from bot.adapters.door import FORGOTTEN
 from bot.core.models import Answer, UserRef
 from bot.core.service import CoachService
 
@@ -61,9 +63,10 @@ class ChoiceButton(discord.ui.Button[Any]):
         await interaction.response.defer(thinking=True, ephemeral=True)  # personal: never public
         async with self.service.working():
             answer = await self.service.ask(discord_user(interaction.user), self.text)
-        await interaction.followup.send(
-            answer.answer[:2000], ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-        )
+        for piece in text_pieces(answer.reply):
+            await interaction.followup.send(
+                piece, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+            )
 
 
 def feedback_view(answer: Answer, service: CoachService | None = None) -> discord.ui.View:
@@ -105,9 +108,7 @@ class ForgetView(discord.ui.View):
     )
     async def confirm(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
         await self.service.forget_user(discord_user(interaction.user))
-        await interaction.response.edit_message(
-            content="Done: I no longer keep anything about you.", view=None
-        )
+        await interaction.response.edit_message(content=FORGOTTEN, view=None)
         self.stop()
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary, custom_id="coach:forget:no")

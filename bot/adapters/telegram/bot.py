@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
 
 from telegram import (
     BotCommand,
@@ -28,10 +27,20 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.door import (
+    FORGET_QUESTION,
+    FORGOTTEN,
+    PERSONAL_IN_GROUP,
+    Route,
+    over_limit,
+    profile_command,
+    route,
+)
 from bot.adapters.telegram.render import TELEGRAM_LIMIT, html_pieces, to_html
 from bot.adapters.text import RateLimiter, ThrottledStream, stats_line
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.models import Answer, UserRef
+from bot.core.reply import Reply
 from bot.core.service import CoachService
 from bot.settings import Settings
 
@@ -190,11 +199,11 @@ class TelegramCoach:
         me = context.bot.username
         return text.replace(f"@{me}", "").strip() if me else text
 
-    async def send(self, message: Message, text: str, links: dict[str, str] | None = None,
+    async def send(self, message: Message, reply: Reply | str,
                    markup: InlineKeyboardMarkup | None = None) -> Message | None:  # fmt: skip
         """Send HTML pieces; any piece Telegram cannot parse goes again as plain text."""
         last: Message | None = None
-        pieces = html_pieces(text, links)
+        pieces = html_pieces(reply)
         for index, (rich, plain) in enumerate(pieces):
             keyboard = markup if index == len(pieces) - 1 else None
             try:
@@ -206,9 +215,6 @@ class TelegramCoach:
                 log.warning("telegram could not parse our HTML; sending plain text")
                 last = await message.reply_text(plain, reply_markup=keyboard, disable_web_page_preview=True)
         return last
-
-    async def links(self, answer: Answer) -> dict[str, str]:
-        return await self.service.source_links(answer.sources)
 
     @staticmethod
     def feedback_markup(answer: Answer) -> InlineKeyboardMarkup | None:
@@ -240,7 +246,7 @@ class TelegramCoach:
     async def private_link(self, message: Message, payload: str) -> None:
         link = f"https://t.me/{message.get_bot().username}?start={payload}"
         await message.reply_text(
-            "That's personal, so let's talk in private:",
+            PERSONAL_IN_GROUP,
             reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Open a private chat", url=link)]]),
         )
 
@@ -273,43 +279,15 @@ class TelegramCoach:
         if await self.private_only(update, context, "plan"):
             return
         answer = await self.service.full_plan(user_ref(update))
-        await self.send(message, answer.answer, await self.links(answer))
+        await self.send(message, answer.reply)
 
     async def profile(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None
         if await self.private_only(update, context, "profile"):
             return
-        user = user_ref(update)
-        args = context.args or []
-        fields = {
-            "role": "current_role",
-            "target": "target_role",
-            "hours": "hours_per_week",
-            "years": "experience_years",
-        }
-        if len(args) >= 2 and args[0].lower() in fields:
-            field = fields[args[0].lower()]
-            value: Any = " ".join(args[1:])
-            if field in {"hours_per_week", "experience_years"}:
-                try:
-                    value = float(value)
-                except ValueError:
-                    await message.reply_text(f"{args[1]!r} is not a number.")
-                    return
-            try:
-                await self.service.update_profile(user, **{field: value})
-            except CoachError as error:
-                await message.reply_text(error.message)
-                return
-        profile = await self.service.get_profile(user)
-        lines = [
-            *(f"{label}: {value}" for label, value in await self.service.profile_summary(profile)),
-            "",
-            "Change it: /profile role dental hygienist, /profile target ai trainer, /profile hours 5, "
-            "or just tell me.",
-        ]
-        await message.reply_text("\n".join(lines), reply_markup=self.hours_keyboard())
+        text = await profile_command(self.service, user_ref(update), list(context.args or []))
+        await self.send(message, Reply.of(text), markup=self.hours_keyboard())
 
     async def forget(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -317,7 +295,7 @@ class TelegramCoach:
         if await self.private_only(update, context, "forget"):
             return
         await message.reply_text(
-            "Delete your profile and our conversation? This cannot be undone.",
+            FORGET_QUESTION,
             reply_markup=InlineKeyboardMarkup(
                 [[
                     InlineKeyboardButton("Yes, delete my data", callback_data="forget:yes"),
@@ -393,12 +371,10 @@ class TelegramCoach:
             await message.reply_text("Yes? Ask me about your job, a role or a skill.")
             return
         user = user_ref(update)
-        if not self.limiter.allow(user.key):
-            if self.limiter.tell(user.key):
-                wait = max(1, round(self.limiter.retry_in(user.key)))
-                await message.reply_text(
-                    f"You're asking faster than I can think. Please wait {wait} s and try again."
-                )
+        told = over_limit(self.limiter, user.key)
+        if told is not None:
+            if told:
+                await message.reply_text(told)
             return
         step = await self.service.onboarding_step(user) if self.is_private(update) else None
         if step is not None:
@@ -413,19 +389,15 @@ class TelegramCoach:
                 # In a group nothing is streamed: whether an answer is personal is known only
                 # once it is written, and a personal one goes to the private chat instead.
                 answer = await self.service.ask(user, text)
-                if answer.personal:
+                if route(answer, shared_space=True) is Route.private:
                     await self.private_link(message, "plan")
                 else:
-                    await self.send(
-                        message, answer.answer, await self.links(answer), self.feedback_markup(answer)
-                    )
+                    await self.send(message, answer.reply, markup=self.feedback_markup(answer))
             elif self.service.answerer is not None:
                 answer = await self.streamed(message, user, text)
             else:
                 answer = await self.service.ask(user, text)
-                await self.send(
-                    message, answer.answer, await self.links(answer), self.feedback_markup(answer)
-                )
+                await self.send(message, answer.reply, markup=self.feedback_markup(answer))
         finally:
             typing.cancel()
 
@@ -440,10 +412,9 @@ class TelegramCoach:
         """Send a first message, then edit it as the model writes, at most once a second."""
         stream = StreamedReply(message)
         answer = await self.service.ask(user, text, on_token=stream.feed)
-        links = await self.links(answer)
-        if not await stream.finish(answer.answer, links, self.feedback_markup(answer)):
+        if not await stream.finish(answer, self.feedback_markup(answer)):
             # Nothing was streamed (the offline answer after a model failure): send it whole.
-            await self.send(message, answer.answer, links, self.feedback_markup(answer))
+            await self.send(message, answer.reply, markup=self.feedback_markup(answer))
         return answer
 
     # -- onboarding ---------------------------------------------------------------------
@@ -491,7 +462,7 @@ class TelegramCoach:
 
     async def finish_onboarding(self, message: Message, user: UserRef) -> None:
         answer = await self.service.ask(user, "Make me a plan", act="plan")
-        await self.send(message, answer.answer, await self.links(answer), self.feedback_markup(answer))
+        await self.send(message, answer.reply, markup=self.feedback_markup(answer))
 
     # -- buttons ------------------------------------------------------------------------
 
@@ -516,10 +487,10 @@ class TelegramCoach:
         if data.startswith("say:"):  # a choice button: as if the person had typed it
             async with self.service.working():
                 answer = await self.service.ask(user, data[4:])
-            await self.send(message, answer.answer, await self.links(answer), self.feedback_markup(answer))
+            await self.send(message, answer.reply, markup=self.feedback_markup(answer))
         elif data == "forget:yes":
             await self.service.forget_user(user)
-            await message.edit_text("Done: I no longer keep anything about you.")
+            await message.edit_text(FORGOTTEN)
         elif data == "forget:no":
             await message.edit_text("Nothing deleted.")
         elif data == "ob:skip":
@@ -574,7 +545,7 @@ class StreamedReply(ThrottledStream):
         self.offset = 0  # where the last message's text starts in the buffer
 
     async def _show(
-        self, text: str, links: dict[str, str] | None = None, markup: InlineKeyboardMarkup | None = None,
+        self, text: str, reply: Reply | None = None, markup: InlineKeyboardMarkup | None = None,
         final: bool = False,
     ) -> None:  # fmt: skip
         current = text[self.offset :]
@@ -586,7 +557,8 @@ class StreamedReply(ThrottledStream):
             self.messages.append(await self.reply_to.reply_text("…"))
             self.shown = "…"
             current = text[self.offset :]
-        rich = to_html(current.strip(), links) if final else None
+        # The final text, rendered from the structured reply when it is all in this message.
+        rich = to_html(reply) if final and reply is not None and self.offset == 0 else None
         await self._put(current, rich if rich and len(rich) <= TELEGRAM_LIMIT else None, markup)
 
     async def _put(
@@ -618,10 +590,10 @@ class StreamedReply(ThrottledStream):
                 raise
         self.shown, self.last_edit = rich or text, time.monotonic()
 
-    async def finish(self, text: str, links: dict[str, str], markup: InlineKeyboardMarkup | None) -> bool:
+    async def finish(self, answer: Answer, markup: InlineKeyboardMarkup | None) -> bool:
         """Show the final text, rendered, with the buttons. False when nothing was streamed."""
         await self.stop()
         if not self.messages:
             return False
-        await self._show(text, links, markup, final=True)
+        await self._show(answer.answer, answer.reply, markup, final=True)
         return True
