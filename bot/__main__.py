@@ -21,6 +21,7 @@ from typer.exceptions import TyperException
 from bot.adapters import terminal
 from bot.adapters.door import FORGET_QUESTION, FORGOTTEN, NOTHING_FORGOTTEN, profile_command
 from bot.container import Container, configure_logging, freeze_startup_objects
+from bot.core.dialogue import PROGRESS_COMMANDS
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.knowledge.index import Progress
 from bot.core.models import UserRef
@@ -295,11 +296,37 @@ async def _ask_all(
 
 CHAT_HELP = """Commands:
   /plan                 your full plan
+  /progress             what you have done and what comes next
+  /done, /skip, /later  mark the next item of your plan done, skipped, or needing more time
   /profile              what I know about you
   /profile role JOB     set your current job, in your words (also: target ROLE, hours N, years N)
   /forget               delete everything I keep about you
   /help                 this list
   /quit                 leave"""
+
+
+@app.command("progress")
+@cli_errors
+def progress(
+    user: Annotated[str, typer.Option("--user", help="Whose progress: the id used with coach ask --user.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Progress on the plan: what is done, what is next, the hours so far."""
+    container = ready_container()
+
+    async def show() -> None:
+        service = container.service()
+        await start_with_progress(service)
+        try:
+            answer = await service.progress(UserRef(platform="cli", user_id=user))
+        finally:
+            await service.close()
+        if as_json:
+            print_json({"progress": answer.progress.public() if answer.progress else None})
+        else:
+            typer.echo(answer.answer)
+
+    asyncio.run(show())
 
 
 @app.command("chat")
@@ -353,6 +380,10 @@ async def _chat_command(service: CoachService, user: UserRef, text: str) -> Repl
         return CHAT_HELP
     if command == "/plan":
         return (await service.full_plan(user)).reply
+    if command == "/progress":
+        return (await service.progress(user)).reply
+    if command in PROGRESS_COMMANDS:
+        return None  # an answer like any message: the core marks the item and re-plans
     if command == "/forget":
         confirm = await asyncio.to_thread(input, f"{FORGET_QUESTION} [y/N] ")
         if confirm.strip().lower() not in {"y", "yes"}:

@@ -255,3 +255,21 @@ async def test_people_in_their_own_words_meet_the_floors(real_service) -> None: 
     print({key: round(value, 2) for key, value in shares.items()})
     low = {key: shares[key] for key, floor in PEOPLE_FLOORS.items() if shares[key] < floor}
     assert not low, low
+
+
+@pytest.mark.slow
+async def test_progress_in_free_text(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
+
+    user = UserRef(platform="test", user_id="progress")
+    first = await real_service.ask(user, "I'm a paralegal and I want to become an AI trainer, 5 hours a week")
+    assert first.plan is not None
+    course = next(i for w in first.plan.weeks for i in w.items if "Elements of AI" in i.activity)
+    done = await real_service.ask(user, "I finished the Elements of AI course")
+    assert done.intent == "progress_done" and done.progress is not None
+    assert [i.status for i in done.progress.items if i.key == course.key] == ["done"]
+    behind = await real_service.ask(user, "I only managed an hour this week")
+    assert behind.intent == "progress_behind"
+    assert behind.profile.hours_per_week == 5  # an hour this week is not a new weekly budget
+    shown = await real_service.ask(user, "how am I doing on my plan?")
+    assert shown.intent == "progress" and "Your progress:" in shown.answer

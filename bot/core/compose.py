@@ -12,7 +12,16 @@ from collections.abc import Sequence
 from bot.core.knowledge.chunker import sections_of
 from bot.core.knowledge.loader import Document, KnowledgeBase
 from bot.core.knowledge.schema import RoleMeta
-from bot.core.models import Citation, OutlookFigure, PayFigure, Plan, PlanItem, Profile, TargetSuggestion
+from bot.core.models import (
+    Citation,
+    OutlookFigure,
+    PayFigure,
+    Plan,
+    PlanItem,
+    Profile,
+    Progress,
+    TargetSuggestion,
+)
 from bot.core.retrieval import SearchResult
 
 CHAT_SIZE = 1500
@@ -469,3 +478,48 @@ def compare_text(kb: KnowledgeBase, first: str, second: str, have: dict[str, int
         parts.append(line)
     parts.append(f'Say "plan for {kb.roles[second].title}" (or the other) and I\'ll build the plan.')
     return "\n\n".join(parts)
+
+
+# -- progress -------------------------------------------------------------------------------
+
+BAR_CELLS = 10
+
+
+def progress_bar(done: float, total: float) -> str:
+    share = done / total if total else 0.0
+    filled = round(share * BAR_CELLS)
+    return "▓" * filled + "░" * (BAR_CELLS - filled) + f" {share:.0%}"
+
+
+def progress_text(kb: KnowledgeBase, progress: Progress) -> str:
+    """What is done, what is next and the hours so far, with a bar."""
+    done = [i for i in progress.items if i.status == "done"]
+    lines = [
+        f"Your progress: {progress_bar(progress.done_hours, progress.total_hours)} "
+        f"({progress.done_hours:g} of {progress.total_hours:g} hours)."
+    ]
+    if done:
+        lines.append("Done:\n" + "\n".join(f"{BULLET} {i.activity}" for i in done[-5:]))
+    skipped = sum(1 for i in progress.items if i.status == "skipped")
+    if skipped:
+        lines.append(f"Skipped: {skipped} item{'s' if skipped != 1 else ''}.")
+    if progress.next is not None:
+        label = kb.skills[progress.next.skill].title if progress.next.skill in kb.skills else "Getting in"
+        lines.append(f"Next: {label}: {progress.next.activity} ({hours_text(progress.next.hours)}).")
+    else:
+        lines.append("Everything in your plan is done. Well done! Ask me what comes next.")
+    lines.append(
+        'Tell me when you finish something ("I finished the first course"), or use the buttons '
+        "(typed: /done, /skip, /later)."
+    )
+    return "\n\n".join(lines)
+
+
+def moved_text(before: Plan | None, after: Plan) -> str | None:
+    """What re-packing changed, in a line."""
+    if before is None or before.total_weeks == after.total_weeks:
+        return None
+    return (
+        f"The rest of your plan now takes {after.total_weeks} week{'s' if after.total_weeks != 1 else ''} "
+        f"from this week (it was {before.total_weeks})."
+    )

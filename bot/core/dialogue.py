@@ -22,10 +22,11 @@ from bot.core.models import (
     ExposureFigures,
     Plan,
     Profile,
+    Progress,
     ReplyChoice,
     TaskExposure,
 )
-from bot.core.plans import held_for, plan_for
+from bot.core.plans import held_for, plan_for, progress_for
 from bot.core.retrieval import SearchResult
 from bot.core.understanding.language import language_name
 from bot.core.understanding.occupations import OccupationTable
@@ -126,6 +127,9 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     """Apply what the message says about the person; return the dialogue act to answer
     (`act_given`: a door that knows what it asks, like onboarding's closing "plan")."""
     reading, kb, state = turn.reading, turn.kb, turn.state
+    command = turn.text.strip().split()[0].lower() if turn.text.strip() else ""
+    if command in PROGRESS_COMMANDS or command == "/progress":  # a progress button, or typed
+        return act_given or ("progress" if command == "/progress" else "progress_done")
     update: dict[str, Any] = {}
     stated_job = False
     pending = state.pending
@@ -194,7 +198,8 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
         # Staying and upgrading is a goal of its own: the target is the job they have.
         update["target_role"] = current_role
         act = "plan"
-    if reading.hours:
+    # "I only managed an hour this week" is progress, not a new weekly budget.
+    if reading.hours and act not in {"progress", "progress_done", "progress_behind"}:
         if reading.hours.clamped:
             turn.notes.append(
                 f"{reading.hours.said:g} hours a week is more than a plan can fairly ask of anyone; "
@@ -282,6 +287,9 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
     )
     if hours_assumed:
         turn.notes.append("hours_per_week was not given: planned with 5")
+    progress = (
+        progress_for(kb, profile, turn.state.near_roles, turn.engine.table) if profile.progress else None
+    )
     return Answer(
         intent=intent,
         answer=text,
@@ -289,6 +297,10 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
         target_roles=[t.id for t in targets],
         targets=targets,
         plan=plan,
+        progress=progress,
+        choices=progress_choices(
+            progress or progress_for(kb, profile, turn.state.near_roles, turn.engine.table)
+        ),
         sources=citations,
         notes=turn.notes,
         exposure=exposure,
@@ -490,7 +502,121 @@ async def handle_off_topic(turn: Turn) -> Answer:
     return await handle_question(turn)
 
 
+# -- progress on the plan -------------------------------------------------------------------
+
+# The buttons under a plan send these; typed, they work the same.
+PROGRESS_COMMANDS = {"/done": "done", "/skip": "skipped", "/later": "more_time"}
+WEEK_NUMBER = re.compile(r"\bweek\s*(\d{1,2})\b", re.IGNORECASE)
+WORD = re.compile(r"[a-z0-9]{4,}")
+
+
+def progress_choices(progress: Progress | None) -> list[ReplyChoice]:
+    if progress is None or progress.next is None:
+        return []
+    return [
+        ReplyChoice(label="✅ Done", text="/done"),
+        ReplyChoice(label="⏭ Skip", text="/skip"),
+        ReplyChoice(label="⏳ Need more time", text="/later"),
+    ]
+
+
+def _items_meant(turn: Turn, plan: Plan) -> list[str]:
+    """The plan items a progress message is about: a week it names, the item whose resource
+    or activity it names, or else the next item."""
+    items = [i for w in plan.weeks for i in w.items if i.kind != "milestone"]
+    if not items:
+        return []
+    week = WEEK_NUMBER.search(turn.text)
+    if week:
+        chosen = [
+            i.key
+            for w in plan.weeks
+            if w.week == int(week.group(1))
+            for i in w.items
+            if i.kind != "milestone"
+        ]
+        if chosen:
+            return list(dict.fromkeys(chosen))
+    said = set(WORD.findall(turn.text.lower()))
+    scored = [
+        (len(said & set(WORD.findall(f"{i.resource.title} {i.activity}".lower()))), n)
+        for n, i in enumerate(items)
+    ]
+    best, index = max(scored, key=lambda pair: (pair[0], -pair[1]))
+    return [items[index].key] if best >= 2 else [items[0].key]
+
+
+def _progress_answer(turn: Turn, intent: str, lead: list[str], before: Plan | None) -> Answer:
+    kb, table = turn.kb, turn.engine.table
+    plan, targets, citations = plan_for(kb, turn.profile, [], turn.state.near_roles, table)
+    progress = progress_for(kb, turn.profile, turn.state.near_roles, table)
+    if plan is None or progress is None:
+        return Answer(intent=intent, answer=compose.NO_PLAN_YET, profile=turn.profile)  # type: ignore[arg-type]
+    turn.state.plan = plan
+    parts = [
+        *lead,
+        *(t for t in [compose.moved_text(before, plan)] if t),
+        compose.progress_text(kb, progress),
+    ]
+    lines = compose.week_lines(kb, plan, weeks=1)
+    if lines:
+        parts.append("This week:\n\n" + lines[0])
+    return Answer(
+        intent=intent,  # type: ignore[arg-type]
+        answer="\n\n".join(parts),
+        profile=turn.profile,
+        plan=plan,
+        progress=progress,
+        target_roles=[t.id for t in targets],
+        sources=citations,
+        choices=progress_choices(progress),
+    )
+
+
+async def handle_progress(turn: Turn) -> Answer:
+    return _progress_answer(turn, "progress", [], None)
+
+
+async def handle_progress_done(turn: Turn) -> Answer:
+    kb, table = turn.kb, turn.engine.table
+    before, _, _ = plan_for(kb, turn.profile, [], turn.state.near_roles, table)
+    if before is None:
+        return Answer(intent="progress_done", answer=compose.NO_PLAN_YET, profile=turn.profile)
+    status = PROGRESS_COMMANDS.get(turn.text.strip().split()[0].lower() if turn.text.strip() else "", "done")
+    keys = _items_meant(turn, before)
+    turn.profile = turn.profile.model_copy(
+        update={"progress": {**turn.profile.progress, **dict.fromkeys(keys, status)}}
+    )
+    titles = [
+        i.activity
+        for w in before.weeks
+        for i in w.items
+        if i.key in keys and not i.activity.endswith("(continued)")
+    ]
+    verb = {"done": "Marked done", "skipped": "Skipped", "more_time": "Kept in your plan, with more time"}[
+        status
+    ]
+    lead = [f"{verb}: " + "; ".join(titles[:3]) + ("." if titles else "")]
+    return _progress_answer(turn, "progress_done", lead, before)
+
+
+async def handle_progress_behind(turn: Turn) -> Answer:
+    kb, table = turn.kb, turn.engine.table
+    before = turn.state.plan
+    lead = [
+        "That happens, and nothing is lost: what you haven't done yet now starts from this week, "
+        f"at your {compose.hours_text(turn.profile.hours_per_week or 5)} a week. If your hours have "
+        'changed for good, tell me ("I can do 2 hours a week now") and I\'ll re-plan.'
+    ]
+    if plan_for(kb, turn.profile, [], turn.state.near_roles, table)[0] is None:
+        return Answer(intent="progress_behind", answer=compose.NO_PLAN_YET, profile=turn.profile)
+    return _progress_answer(turn, "progress_behind", lead, before)
+
+
 HANDLERS: dict[str, Callable[[Turn], Awaitable[Answer]]] = {
+    "progress": handle_progress,
+    "progress_done": handle_progress_done,
+    "progress_behind": handle_progress_behind,
     "plan": handle_plan,
     "clarify": handle_clarify,
     "how_long": handle_how_long,

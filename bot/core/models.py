@@ -13,7 +13,7 @@ Mode = Literal["offline", "llm"]
 Intent = Literal[
     "plan", "full_plan", "question", "smalltalk", "off_topic", "clarify", "invalid", "how_long",
     "why_role", "first_step", "own_tasks", "known_skill", "retarget", "change_hours", "compare",
-    "vague", "choose",
+    "vague", "choose", "progress", "progress_done", "progress_behind",
 ]  # fmt: skip
 
 
@@ -37,9 +37,11 @@ class Profile(BaseModel):
     experience_years: float | None = None
     onet_code: str | None = None  # the person's O*NET occupation, for knowledge-base roles too
     known_skills: list[str] = Field(default_factory=list)  # skills they said they have
+    # Progress on the plan: item key (planner.item_key) -> "done", "skipped" or "more_time".
+    progress: dict[str, str] = Field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
-        return self.model_dump()
+        return self.model_dump(exclude={"progress"})
 
 
 class ResourceRef(BaseModel):
@@ -61,6 +63,7 @@ class PlanItem(BaseModel):
     resource: ResourceRef
     kind: ItemKind = "skill"
     covers: list[str] = Field(default_factory=list)  # skills an entry step teaches
+    key: str = ""  # stable across re-plans (planner.item_key): progress is kept by it
 
 
 class PlanWeek(BaseModel):
@@ -131,6 +134,30 @@ class Plan(BaseModel):
         return data
 
 
+ItemStatus = Literal["done", "skipped", "more_time", "todo"]
+
+
+class ProgressItem(BaseModel):
+    key: str
+    week: int
+    skill: str | None
+    activity: str
+    hours: float
+    status: ItemStatus
+
+
+class Progress(BaseModel):
+    """Where the person is in their plan: the `progress` object of `coach ask --json`."""
+
+    done_hours: float
+    total_hours: float
+    items: list[ProgressItem]
+    next: ProgressItem | None = None
+
+    def public(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
 class Citation(BaseModel):
     id: str
     title: str
@@ -170,7 +197,7 @@ class ReplyChoice(BaseModel):
 # sends these only where nobody else reads them.
 PERSONAL_INTENTS = frozenset(
     {"plan", "full_plan", "how_long", "why_role", "first_step", "own_tasks", "known_skill", "retarget",
-     "change_hours", "clarify", "choose"}
+     "change_hours", "clarify", "choose", "progress", "progress_done", "progress_behind"}
 )  # fmt: skip
 
 
@@ -182,6 +209,7 @@ class Answer(BaseModel):
     target_roles: list[str] = Field(default_factory=list)
     targets: list[TargetSuggestion] = Field(default_factory=list)
     plan: Plan | None = None
+    progress: Progress | None = None
     sources: list[Citation] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)  # what the coach assumed or changed
     answer_id: int | None = None
@@ -208,6 +236,7 @@ class Answer(BaseModel):
             "target_roles": self.target_roles,
             "targets": [t.model_dump() for t in self.targets],
             "plan": self.plan.public() if self.plan else None,
+            "progress": self.progress.public() if self.progress else None,
             "sources": [c.model_dump() for c in self.sources],
             "intent": self.intent,
             "notes": self.notes,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.core.compose import a_role, figures_text
@@ -242,6 +242,11 @@ def step_ref(step: EntryStep) -> ResourceRef:
     return ResourceRef(title=step.source.title, url=step.source.url, kind="source", free=free)
 
 
+def item_key(kind: str, skill: str | None, activity: str) -> str:
+    """A plan item's stable name, the same in every re-plan: progress is kept by it."""
+    return f"{kind}:{skill or ''}:{activity.removesuffix(' (continued)')}"
+
+
 def build_plan(
     needs: Sequence[Need],
     skills: Mapping[str, SkillMeta],
@@ -254,6 +259,7 @@ def build_plan(
     exposed_tasks: Sequence[str] = (),
     scope: Scope | None = None,
     current_role: str | None = None,
+    done: Collection[str] = (),
 ) -> Plan:
     """Weeks of study, practice and entry steps within the weekly budget.
 
@@ -291,8 +297,12 @@ def build_plan(
         skill: str | None,
         kind: ItemKind,
         covers: Sequence[str] = (),
-    ) -> None:
+    ) -> bool:
+        """Schedule an activity unless the person has done or skipped it; True if scheduled."""
         nonlocal left
+        key = item_key(kind, skill, activity)
+        if key in done:
+            return False
         remaining = hours
         while remaining > 0:
             if left < STEP:
@@ -312,18 +322,20 @@ def build_plan(
                         resource=resource,
                         kind=kind,
                         covers=list(covers),
+                        key=key,
                     )
                 )
             remaining -= take
             left -= take
+        return True
 
     def take_steps(chosen: Sequence[EntryStep]) -> None:
         for step in chosen:
             hours = to_step(step.hours or STEP)
-            schedule(step.step.rstrip("."), hours, step_ref(step), None, "entry_step", step.covers)
-            milestones.append(
-                Milestone(week=len(weeks) + 1, skill=None, text=f"Done: {step.step.rstrip('.')}")
-            )
+            if schedule(step.step.rstrip("."), hours, step_ref(step), None, "entry_step", step.covers):
+                milestones.append(
+                    Milestone(week=len(weeks) + 1, skill=None, text=f"Done: {step.step.rstrip('.')}")
+                )
 
     tasks = list(exposed_tasks)
     if tasks and FIRST_LOOK_SKILL in skills:
@@ -342,12 +354,17 @@ def build_plan(
         skill = skills[need.skill]
         hours = learning_hours(skill, need.have, need.want)
         task = tasks.pop(0) if tasks and skill.category in {"ai-literacy", "technical"} else None
-        for segment in skill_segments(skill, hours, need.have, area, task):
+        planned = [
             schedule(segment.activity, segment.hours, ref(segment.resource), need.skill, segment.kind)
-        check = f": {skill.practice[0]}" if skill.practice else ""
-        milestones.append(
-            Milestone(week=len(weeks) + 1, skill=need.skill, text=f"Working level in {skill.title}{check}")
-        )
+            for segment in skill_segments(skill, hours, need.have, area, task)
+        ]
+        if any(planned):
+            check = f": {skill.practice[0]}" if skill.practice else ""
+            milestones.append(
+                Milestone(
+                    week=len(weeks) + 1, skill=need.skill, text=f"Working level in {skill.title}{check}"
+                )
+            )
     take_steps(steps[leading:])
     if beyond and (items or weeks):
         nxt = beyond[0]

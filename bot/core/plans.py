@@ -14,7 +14,7 @@ from bot.core import compose
 from bot.core.compose import figures_text
 from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.knowledge.schema import work_area_of
-from bot.core.models import Citation, KnownSkill, Plan, Profile, TargetSuggestion
+from bot.core.models import Citation, KnownSkill, Plan, Profile, Progress, ProgressItem, TargetSuggestion
 from bot.core.planner import (
     DEFAULT_HOURS_PER_WEEK,
     WORKING_LEVEL,
@@ -68,14 +68,22 @@ def _chosen_target(
     return []
 
 
+FINISHED = {"done", "skipped"}  # statuses that take an item out of what is left to do
+
+
 def plan_for(
     kb: KnowledgeBase,
     profile: Profile,
     learn_skills: list[str],
     near_roles: Sequence[str] | None = None,
     table: OccupationTable | None = None,
+    whole: bool = False,
 ) -> tuple[Plan | None, list[TargetSuggestion], list[Citation]]:
-    """The deterministic plan for a profile: target roles, the plan, what it cites."""
+    """The deterministic plan for a profile: target roles, the plan, what it cites.
+
+    The plan is what is left: items the person has done or skipped are out, and the rest is
+    packed into the coming weeks at their hours (`whole`: the plan as if nothing were done)."""
+    done = set() if whole else {k for k, status in profile.progress.items() if status in FINISHED}
     roles, skills = kb.roles, kb.skills
     budget = profile.hours_per_week or DEFAULT_HOURS_PER_WEEK
     current = roles.get(profile.current_role or "")
@@ -103,7 +111,7 @@ def plan_for(
         exposed = [t.text for t in table.exposed_tasks(profile.onet_code)[0]]
     plan = build_plan(
         needs, skills, budget, have, target_role=chosen, entry=entry, area=area, exposed_tasks=exposed,
-        scope="stay_and_upgrade" if staying else None, current_role=profile.current_role,
+        scope="stay_and_upgrade" if staying else None, current_role=profile.current_role, done=done,
     )  # fmt: skip
     if chosen is not None and not staying:
         plan.known_skills = [
@@ -116,3 +124,34 @@ def plan_for(
         compose.citation(kb.documents[i]) for i in dict.fromkeys(i for i in ids if i and i in kb.documents)
     ]
     return plan, targets, citations
+
+
+def progress_for(
+    kb: KnowledgeBase,
+    profile: Profile,
+    near_roles: Sequence[str] | None = None,
+    table: OccupationTable | None = None,
+) -> Progress | None:
+    """Where the person is in their plan: every item of the whole plan with its status, the
+    hours done, and what comes next. Done work counts in any plan that has the same item, so
+    a new goal or new hours lose nothing."""
+    whole, _, _ = plan_for(kb, profile, [], near_roles, table, whole=True)
+    if whole is None:
+        return None
+    items: list[ProgressItem] = []
+    for week in whole.weeks:
+        for item in week.items:
+            if item.kind == "milestone":
+                continue
+            status = profile.progress.get(item.key, "todo")
+            known = next((i for i in items if i.key == item.key), None)
+            if known is not None:  # one activity over several weeks is one item
+                known.hours += item.hours
+                continue
+            items.append(
+                ProgressItem(key=item.key, week=week.week, skill=item.skill, activity=item.activity,
+                             hours=item.hours, status=status)  # type: ignore[arg-type]
+            )  # fmt: skip
+    done = sum(i.hours for i in items if i.status == "done")
+    following = next((i for i in items if i.status not in FINISHED), None)
+    return Progress(done_hours=done, total_hours=sum(i.hours for i in items), items=items, next=following)

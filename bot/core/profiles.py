@@ -51,6 +51,7 @@ class UserRow(Base):
     experience_years: Mapped[float | None] = mapped_column(Float)
     onet_code: Mapped[str | None] = mapped_column(String(16))
     known_skills: Mapped[list[str] | None] = mapped_column(JSON)
+    progress: Mapped[dict[str, str] | None] = mapped_column(JSON)
     # The conversation state (understanding/state.py). The column keeps its first-round name,
     # so databases of that round need no migration for it.
     state: Mapped[dict[str, Any] | None] = mapped_column("pending", JSON)
@@ -291,6 +292,7 @@ def _profile(row: UserRow | None) -> Profile:
         experience_years=row.experience_years,
         onet_code=row.onet_code,
         known_skills=list(row.known_skills or []),
+        progress=dict(row.progress or {}),
     )
 
 

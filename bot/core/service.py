@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core import compose, metrics
-from bot.core.dialogue import Engine, Turn, match_profile, respond, understand
+from bot.core.dialogue import Engine, Turn, match_profile, progress_choices, respond, understand
 from bot.core.embeddings import Embedder
 from bot.core.errors import CoachError, InvalidInput
 from bot.core.knowledge.index import ReloadReport
@@ -23,7 +23,7 @@ from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.knowledge.service import KnowledgeService
 from bot.core.memory import ANSWERED_WITHOUT_MEMORY, Memory
 from bot.core.models import Answer, Citation, Plan, Profile, TargetSuggestion, UserRef
-from bot.core.plans import plan_for
+from bot.core.plans import plan_for, progress_for
 from bot.core.profiles import ProfileStore
 from bot.core.profiles import Turn as StoredTurn
 from bot.core.retrieval import SearchResult
@@ -369,7 +369,23 @@ class CoachService:
         if plan is None:
             return Answer(intent="full_plan", answer=compose.NEED_ROLE, profile=profile)
         text = compose.full_plan_answer(engine.kb, profile, plan, citations)
-        return Answer(intent="full_plan", answer=text, profile=profile, plan=plan, sources=citations)
+        progress = progress_for(engine.kb, profile, self._near_roles(engine.kb, profile), engine.table)
+        return Answer(
+            intent="full_plan", answer=text, profile=profile, plan=plan, sources=citations,
+            progress=progress if profile.progress else None, choices=progress_choices(progress),
+        )  # fmt: skip
+
+    async def progress(self, user: UserRef) -> Answer:
+        """Where the person is in their plan (`/progress`, `coach progress`); changes nothing."""
+        engine = await self.engine()
+        profile = await self.memory.profile_or_blank(user)
+        progress = progress_for(engine.kb, profile, self._near_roles(engine.kb, profile), engine.table)
+        if progress is None:
+            return Answer(intent="progress", answer=compose.NO_PLAN_YET, profile=profile)
+        return Answer(
+            intent="progress", answer=compose.progress_text(engine.kb, progress), profile=profile,
+            progress=progress, choices=progress_choices(progress),
+        )  # fmt: skip
 
     # -- profile and data ---------------------------------------------------------------
 

@@ -70,7 +70,7 @@ async def reply_to(fake: FakeTelegram, user: int, text: str, count: int = 1, **k
 
 async def test_commands_are_registered(bot: CoachService, telegram: FakeTelegram) -> None:
     names = [c["command"] for method, p in telegram.calls if method == "setMyCommands" for c in p["commands"]]
-    assert names == ["start", "plan", "profile", "forget", "help", "reload", "stats"]
+    assert names == ["start", "plan", "progress", "profile", "forget", "help", "reload", "stats"]
 
 
 async def test_free_text_gets_an_html_answer_with_sources_and_feedback(
@@ -95,6 +95,30 @@ async def test_free_text_gets_an_html_answer_with_sources_and_feedback(
             break
         await asyncio.sleep(0.1)
     assert turns[answer_id].feedback == 1
+
+
+async def test_progress_buttons_mark_the_plan_and_stay_private(
+    bot: CoachService, telegram: FakeTelegram
+) -> None:
+    await bot.update_profile(
+        bot_user(ALICE), current_role="paralegal", target_role="ai-governance-specialist", hours_per_week=5
+    )
+    [shown] = await reply_to(telegram, ALICE, "/progress")
+    assert "Your progress: ░░░░░░░░░░ 0%" in shown
+    sent = telegram.sent[-1]
+    rows = sent.reply_markup["inline_keyboard"]
+    assert [b["text"] for b in rows[0]] == ["✅ Done"] and rows[0][0]["callback_data"] == "say:/done"
+    before = len(telegram.texts(ALICE))
+    telegram.click(ALICE, ALICE, sent.message_id, "say:/done")
+    await telegram.wait_sent(before + 1, ALICE, method="sendMessage")
+    marked = telegram.texts(ALICE)[-1]
+    assert marked.startswith("Marked done: ") and "Your progress: " in marked
+    assert (await bot.progress(bot_user(ALICE))).progress.done_hours > 0  # type: ignore[union-attr]
+    # In a group, progress is personal: a link to the private chat, nothing about the plan.
+    [group] = await reply_to(
+        telegram, ALICE, f"/progress@{BOT_USERNAME}", chat_id=GROUP, chat_type="supergroup"
+    )
+    assert "Your progress" not in group and "private" in group
 
 
 def bot_user(user_id: int):  # type: ignore[no-untyped-def]

@@ -83,6 +83,26 @@ def test_ask_batch_of_json_lines_replays_conversations(env: dict[str, str]) -> N
     assert bad.returncode == 1 and "JSON" in bad.stderr
 
 
+def test_progress_in_batch_mode_and_coach_progress(env: dict[str, str]) -> None:
+    lines = "\n".join(
+        json.dumps({"user": "p1", "text": t}) for t in ["I'm a paralegal with 3 hours a week", "/done"]
+    )
+    result = run_cli("ask", "-", "--json", stdin=lines + "\n", env=env)
+    assert result.returncode == 0, result.stderr
+    first, done = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["intent"] == "plan" and first["plan"]["weeks"]
+    assert done["intent"] == "progress_done" and done["progress"]["done_hours"] > 0
+    shown = run_cli("progress", "--user", "p1", "--json", env=env)
+    assert shown.returncode == 0, shown.stderr
+    progress = json.loads(shown.stdout)["progress"]
+    assert progress["done_hours"] == done["progress"]["done_hours"]
+    assert {"done_hours", "total_hours", "items", "next"} <= set(progress)
+    assert {"week", "skill", "activity", "status"} <= set(progress["items"][0])
+    assert progress["items"][0]["status"] == "done" and progress["next"]["status"] == "todo"
+    text = run_cli("progress", "--user", "p1", env=env)
+    assert "Your progress: " in text.stdout and "%" in text.stdout
+
+
 def test_ask_plain_text_and_bad_usage(env: dict[str, str]) -> None:
     result = run_cli("ask", "What is prompt engineering?", env=env)
     assert result.returncode == 0 and result.stdout.startswith("Prompt engineering:")

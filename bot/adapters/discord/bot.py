@@ -212,6 +212,12 @@ class CoachCog(commands.Cog):
         answer = await self.service.full_plan(discord_user(interaction.user))
         await self.deliver(interaction, answer, ephemeral=personal(interaction))
 
+    @app_commands.command(name="progress", description="What you have done in your plan and what comes next")
+    async def progress(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=personal(interaction))
+        answer = await self.service.progress(discord_user(interaction.user))
+        await self.deliver(interaction, answer, ephemeral=personal(interaction))
+
     @app_commands.command(name="profile", description="See or set your role, goal and hours a week")
     @app_commands.describe(
         role="Your current role", target="The role you want", hours="Hours a week for learning"

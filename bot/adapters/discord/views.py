@@ -70,13 +70,12 @@ class ChoiceButton(discord.ui.Button[Any]):
 
 
 def feedback_view(answer: Answer, service: CoachService | None = None) -> discord.ui.View:
-    """Choice buttons under a question the coach asked; feedback buttons under an answer."""
-    if answer.choices and service is not None:
-        view = discord.ui.View(timeout=600)
+    """Choice buttons (answers to a question the coach asked, progress on a plan), then the
+    feedback buttons, which keep working after a restart."""
+    view = discord.ui.View(timeout=600 if answer.choices and service is not None else None)
+    if service is not None:
         for choice in answer.choices:
             view.add_item(ChoiceButton(service, choice.label, choice.text))
-        return view
-    view = discord.ui.View(timeout=None)
     if answer.answer_id is not None:
         view.add_item(FeedbackButton(answer.answer_id, "up"))
         view.add_item(FeedbackButton(answer.answer_id, "down"))

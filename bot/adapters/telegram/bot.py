@@ -55,6 +55,7 @@ ONBOARDING_ANSWER_WORDS = 7
 COMMANDS = [
     BotCommand("start", "Start, and tell me about yourself"),
     BotCommand("plan", "Your full learning plan"),
+    BotCommand("progress", "What you have done and what comes next"),
     BotCommand("profile", "What I know about you (and change it)"),
     BotCommand("forget", "Delete everything I keep about you"),
     BotCommand("help", "What I can do"),
@@ -133,6 +134,7 @@ class TelegramCoach:
         app.add_handler(CommandHandler("start", self.start))
         app.add_handler(CommandHandler("help", self.help))
         app.add_handler(CommandHandler("plan", self.plan))
+        app.add_handler(CommandHandler("progress", self.progress))
         app.add_handler(CommandHandler("profile", self.profile))
         app.add_handler(CommandHandler("forget", self.forget))
         app.add_handler(CommandHandler("reload", self.reload))
@@ -218,22 +220,19 @@ class TelegramCoach:
 
     @staticmethod
     def feedback_markup(answer: Answer) -> InlineKeyboardMarkup | None:
-        """Choice buttons for a question the coach asked; otherwise feedback buttons."""
-        if answer.choices:
-            return InlineKeyboardMarkup(
-                [
-                    [InlineKeyboardButton(c.label[:60], callback_data=f"say:{c.text[:40]}")]
-                    for c in answer.choices
-                ]
-            )
-        if answer.answer_id is None:
-            return None
-        return InlineKeyboardMarkup(
-            [[
+        """Choice buttons (answers to a question the coach asked, progress on a plan), then
+        the feedback buttons."""
+        rows = [
+            [InlineKeyboardButton(c.label[:60], callback_data=f"say:{c.text[:40]}")] for c in answer.choices
+        ]
+        # A question's choices stand alone; an answer (a plan with its progress buttons) is rated.
+        answered = not answer.choices or answer.plan is not None
+        if answer.answer_id is not None and answered:
+            rows.append([
                 InlineKeyboardButton("👍", callback_data=f"fb:{answer.answer_id}:1"),
                 InlineKeyboardButton("👎", callback_data=f"fb:{answer.answer_id}:-1"),
-            ]]
-        )  # fmt: skip
+            ])  # fmt: skip
+        return InlineKeyboardMarkup(rows) if rows else None
 
     async def private_only(self, update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> bool:
         """Personal matters go to a private chat: in a group, reply with a deep link instead."""
@@ -257,8 +256,8 @@ class TelegramCoach:
         assert message is not None
         if await self.private_only(update, context, "start"):
             return
-        if context.args and context.args[0] == "plan":
-            await self.plan(update, context)
+        if context.args and context.args[0] in {"plan", "progress"}:
+            await (self.plan if context.args[0] == "plan" else self.progress)(update, context)
             return
         await self.service.set_onboarding_step(user_ref(update), "role")
         await message.reply_text(
@@ -279,7 +278,15 @@ class TelegramCoach:
         if await self.private_only(update, context, "plan"):
             return
         answer = await self.service.full_plan(user_ref(update))
-        await self.send(message, answer.reply)
+        await self.send(message, answer.reply, markup=self.feedback_markup(answer))
+
+    async def progress(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        if await self.private_only(update, context, "progress"):
+            return
+        answer = await self.service.progress(user_ref(update))
+        await self.send(message, answer.reply, markup=self.feedback_markup(answer))
 
     async def profile(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
