@@ -10,6 +10,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
@@ -39,6 +40,8 @@ kb_app = typer.Typer(no_args_is_help=True, help="Validate, reload and inspect th
 app.add_typer(kb_app, name="kb")
 data_app = typer.Typer(no_args_is_help=True, help="Data the coach downloads rather than ships.")
 app.add_typer(data_app, name="data")
+checkins_app = typer.Typer(no_args_is_help=True, help="The weekly check-ins people opted into.")
+app.add_typer(checkins_app, name="checkins")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -329,6 +332,46 @@ def progress(
     asyncio.run(show())
 
 
+@checkins_app.command("due")
+@cli_errors
+def checkins_due(
+    at: Annotated[
+        str | None, typer.Option("--at", help="An ISO time (default: now); naive means UTC.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The check-ins due at a time, without sending or claiming them."""
+    try:
+        moment = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    except ValueError as error:
+        raise typer.BadParameter(
+            f"{at!r} is not an ISO time, like 2026-12-07T18:00:00+01:00", param_hint="--at"
+        ) from error
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    container = build_container()
+
+    async def due() -> list[dict[str, Any]]:
+        service = container.service()
+        try:
+            await service.store.start()
+            return [
+                {"user": c.user_key, "platform": c.platform, "due": c.next_due.isoformat(),
+                 "weekday": c.weekday, "at": c.at, "zone": c.zone,
+                 "last_sent": c.last_sent.isoformat() if c.last_sent else None}
+                for c in await service.checkins_due(moment)
+            ]  # fmt: skip
+        finally:
+            await service.close()
+
+    rows = asyncio.run(due())
+    if as_json:
+        print_json(rows)
+    else:
+        for row in rows:
+            typer.echo(f"{row['user']}: due {row['due']} ({row['zone']}, {row['at']} local)")
+        typer.echo(f"{len(rows)} check-in{'s' if len(rows) != 1 else ''} due at {moment.isoformat()}")
+
+
 @app.command("chat")
 @cli_errors
 def chat(
@@ -382,6 +425,8 @@ async def _chat_command(service: CoachService, user: UserRef, text: str) -> Repl
         return (await service.full_plan(user)).reply
     if command == "/progress":
         return (await service.progress(user)).reply
+    if command == "/checkin":
+        return "Weekly check-ins come as a message on Telegram or Discord: use /checkin there."
     if command in PROGRESS_COMMANDS:
         return None  # an answer like any message: the core marks the item and re-plans
     if command == "/forget":

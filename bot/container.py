@@ -93,6 +93,7 @@ class Container:
                 llm_timeout=self.settings.llm_timeout_seconds,
                 occupation_folders=self.settings.occupation_folders,
                 cache_dir=self.settings.data_dir / "vectors",
+                checkins_enabled=self.settings.checkins,
             )
         return self._service
 

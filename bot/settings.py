@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         30.0, ge=0, le=600, validation_alias=_env("COACH_SHUTDOWN_GRACE_SECONDS")
     )
     index_watch_seconds: float = Field(2.0, gt=0, le=300, validation_alias=_env("COACH_INDEX_WATCH_SECONDS"))
+    # Weekly check-ins: the bots offer them (people still opt in one by one); "off" removes them.
+    checkins: bool = Field(True, validation_alias=_env("COACH_CHECKINS"))
+    checkin_scan_seconds: float = Field(
+        60.0, gt=0, le=3600, validation_alias=_env("COACH_CHECKIN_SCAN_SECONDS")
+    )
 
     @field_validator(
         "telegram_admin_ids",

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core import compose
+from bot.core import compose, metrics
 from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.models import (
     Answer,
@@ -129,7 +129,8 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     reading, kb, state = turn.reading, turn.kb, turn.state
     command = turn.text.strip().split()[0].lower() if turn.text.strip() else ""
     if command in PROGRESS_COMMANDS or command == "/progress":  # a progress button, or typed
-        return act_given or ("progress" if command == "/progress" else "progress_done")
+        acts = {"/progress": "progress", "/notyet": "progress_behind"}
+        return act_given or acts.get(command, "progress_done")
     update: dict[str, Any] = {}
     stated_job = False
     pending = state.pending
@@ -156,7 +157,13 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     # A question about a role ("What is prompt engineering?") is not a self-description unless
     # it is in the first person ("As a bookkeeper, should I learn Python?").
     asks = reading.act in {"question", "off_topic"} and reading.act_score(reading.act) >= 0.5
-    reads_job = not stated_job and not follow_up and not (asks and not FIRST_PERSON.search(turn.text))
+    # A door that names the act (a button, setup's closing "make me a plan") describes nobody.
+    reads_job = (
+        act_given is None
+        and not stated_job
+        and not follow_up
+        and not (asks and not FIRST_PERSON.search(turn.text))
+    )
     if reads_job and reading.current_sure:
         update |= match_profile(reading.current[0], kb)
         stated_job = True
@@ -505,7 +512,7 @@ async def handle_off_topic(turn: Turn) -> Answer:
 # -- progress on the plan -------------------------------------------------------------------
 
 # The buttons under a plan send these; typed, they work the same.
-PROGRESS_COMMANDS = {"/done": "done", "/skip": "skipped", "/later": "more_time"}
+PROGRESS_COMMANDS = {"/done": "done", "/skip": "skipped", "/later": "more_time", "/notyet": "behind"}
 WEEK_NUMBER = re.compile(r"\bweek\s*(\d{1,2})\b", re.IGNORECASE)
 WORD = re.compile(r"[a-z0-9]{4,}")
 
@@ -584,6 +591,7 @@ async def handle_progress_done(turn: Turn) -> Answer:
         return Answer(intent="progress_done", answer=compose.NO_PLAN_YET, profile=turn.profile)
     status = PROGRESS_COMMANDS.get(turn.text.strip().split()[0].lower() if turn.text.strip() else "", "done")
     keys = _items_meant(turn, before)
+    metrics.PROGRESS_UPDATES.inc(len(keys))
     turn.profile = turn.profile.model_copy(
         update={"progress": {**turn.profile.progress, **dict.fromkeys(keys, status)}}
     )

@@ -25,3 +25,11 @@ PENDING_WRITES = Gauge(
     "coach_pending_writes", "Profile and memory writes waiting for the database to come back."
 )
 INDEX_VERSION = Gauge("coach_index_version", "The knowledge index version this process serves.")
+CHECKINS_SENT = Counter(
+    "coach_checkins_sent_total",
+    "Check-ins, by platform and result (sent, blocked, failed).",
+    ["platform", "result"],
+)
+PROGRESS_UPDATES = Counter(
+    "coach_progress_updates_total", "Plan items marked done, skipped or needing more time."
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -19,7 +19,9 @@ from sqlalchemy import (
     delete,
     event,
     func,
+    or_,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -73,6 +75,47 @@ class TurnRow(Base):
     query: Mapped[str | None] = mapped_column(Text)  # the standalone retrieval query used
     feedback: Mapped[int | None] = mapped_column(Integer)  # +1 / -1 from the buttons
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+
+
+class CheckinRow(Base):
+    """One person's weekly check-in. Times are naive UTC: SQLite compares them as text."""
+
+    __tablename__ = "checkins"
+
+    user_key: Mapped[str] = mapped_column(ForeignKey("users.key", ondelete="CASCADE"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(40), index=True)
+    address: Mapped[str] = mapped_column(String(160))  # the private chat or user to send to
+    weekday: Mapped[int] = mapped_column(Integer)
+    at: Mapped[str] = mapped_column(String(5))  # local "HH:MM"
+    zone: Mapped[str] = mapped_column(String(64))
+    next_due: Mapped[datetime] = mapped_column(DateTime, index=True)
+    last_sent: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+@dataclass(frozen=True)
+class Checkin:
+    user_key: str
+    platform: str
+    address: str
+    weekday: int
+    at: str
+    zone: str
+    next_due: datetime  # aware, UTC
+    last_sent: datetime | None
+
+
+def naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _checkin(row: CheckinRow) -> Checkin:
+    return Checkin(
+        user_key=row.user_key, platform=row.platform, address=row.address, weekday=row.weekday,
+        at=row.at, zone=row.zone, next_due=row.next_due.replace(tzinfo=UTC),
+        last_sent=row.last_sent.replace(tzinfo=UTC) if row.last_sent else None,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -230,10 +273,74 @@ class ProfileStore:
             row.feedback = 1 if value > 0 else -1
             return True
 
+    # -- check-ins ------------------------------------------------------------------------
+
+    async def set_checkin(
+        self, user: UserRef, address: str, weekday: int, at: str, zone: str, due: datetime
+    ) -> None:
+        async with self._writing(), self._sessions.begin() as session:
+            await self._user_row(session, user)
+            row = await session.get(CheckinRow, user.key)
+            if row is None:
+                row = CheckinRow(user_key=user.key)
+                session.add(row)
+            row.platform, row.address, row.weekday, row.at, row.zone = (
+                user.platform,
+                address,
+                weekday,
+                at,
+                zone,
+            )
+            row.next_due, row.claimed_by, row.claimed_until = naive_utc(due), None, None
+
+    async def checkin_of(self, user: UserRef) -> Checkin | None:
+        async with self._sessions() as session:
+            row = await session.get(CheckinRow, user.key)
+            return _checkin(row) if row is not None else None
+
+    async def remove_checkin(self, user_key: str) -> bool:
+        async with self._writing(), self._sessions.begin() as session:
+            result = await session.execute(delete(CheckinRow).where(CheckinRow.user_key == user_key))
+            return bool(result.rowcount)
+
+    async def due_checkins(
+        self, at: datetime, platform: str | None = None, limit: int = 1000
+    ) -> list[Checkin]:
+        query = select(CheckinRow).where(CheckinRow.next_due <= naive_utc(at)).order_by(CheckinRow.next_due)
+        if platform is not None:
+            query = query.where(CheckinRow.platform == platform)
+        async with self._sessions() as session:
+            return [_checkin(r) for r in (await session.scalars(query.limit(limit))).all()]
+
+    async def claim_checkin(self, checkin: Checkin, owner: str, at: datetime, lease: timedelta) -> bool:
+        """Take a due check-in for this process: a conditional update, so of two replicas
+        claiming the same one at once exactly one succeeds."""
+        stamp = naive_utc(at)
+        async with self._writing(), self._sessions.begin() as session:
+            result = await session.execute(
+                update(CheckinRow)
+                .where(
+                    CheckinRow.user_key == checkin.user_key,
+                    CheckinRow.next_due == naive_utc(checkin.next_due),
+                    or_(CheckinRow.claimed_until.is_(None), CheckinRow.claimed_until < stamp),
+                )
+                .values(claimed_by=owner, claimed_until=naive_utc(at + lease))
+            )
+            return result.rowcount == 1
+
+    async def finish_checkin(self, user_key: str, sent: datetime | None, due: datetime) -> None:
+        """Sent (or given up on): the next one is `due`, and the claim is let go."""
+        async with self._writing(), self._sessions.begin() as session:
+            values: dict[str, Any] = {"next_due": naive_utc(due), "claimed_by": None, "claimed_until": None}
+            if sent is not None:
+                values["last_sent"] = naive_utc(sent)
+            await session.execute(update(CheckinRow).where(CheckinRow.user_key == user_key).values(**values))
+
     async def forget(self, user: UserRef) -> bool:
         """Delete every row of this user, and on SQLite the copies in the write-ahead log too."""
         async with self._writing():
             async with self._sessions.begin() as session:
+                await session.execute(delete(CheckinRow).where(CheckinRow.user_key == user.key))
                 await session.execute(delete(TurnRow).where(TurnRow.user_key == user.key))
                 result = await session.execute(delete(UserRow).where(UserRow.key == user.key))
             if self.engine.dialect.name == "sqlite":

@@ -11,10 +11,12 @@ import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from bot.core import compose, metrics
+from bot.core import checkins, compose, metrics
 from bot.core.dialogue import Engine, Turn, match_profile, progress_choices, respond, understand
 from bot.core.embeddings import Embedder
 from bot.core.errors import CoachError, InvalidInput
@@ -22,9 +24,9 @@ from bot.core.knowledge.index import ReloadReport
 from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.knowledge.service import KnowledgeService
 from bot.core.memory import ANSWERED_WITHOUT_MEMORY, Memory
-from bot.core.models import Answer, Citation, Plan, Profile, TargetSuggestion, UserRef
+from bot.core.models import Answer, Citation, Plan, Profile, ReplyChoice, TargetSuggestion, UserRef
 from bot.core.plans import plan_for, progress_for
-from bot.core.profiles import ProfileStore
+from bot.core.profiles import Checkin, ProfileStore
 from bot.core.profiles import Turn as StoredTurn
 from bot.core.retrieval import SearchResult
 from bot.core.understanding.language import language_name
@@ -38,6 +40,7 @@ if TYPE_CHECKING:  # LangChain loads only when a model is configured
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4000
+CHECKIN_LEASE = timedelta(minutes=10)  # a claimed check-in a crashed replica never sent is free again
 
 
 def clean_text(text: str) -> str:
@@ -60,6 +63,7 @@ class CoachService:
         llm_timeout: float = 30.0,
         occupation_folders: list[Path] | None = None,
         cache_dir: Path | None = None,
+        checkins_enabled: bool = True,
     ) -> None:
         self.occupation_folders = occupation_folders or []
         self.cache_dir = cache_dir
@@ -79,6 +83,8 @@ class CoachService:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self.checkins_enabled = checkins_enabled
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests move time on
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -374,6 +380,102 @@ class CoachService:
             intent="full_plan", answer=text, profile=profile, plan=plan, sources=citations,
             progress=progress if profile.progress else None, choices=progress_choices(progress),
         )  # fmt: skip
+
+    # -- check-ins ----------------------------------------------------------------------
+
+    async def checkin_command(self, user: UserRef, args: list[str], address: str) -> str:
+        """/checkin DAY TIME ZONE turns the weekly check-in on (sent to `address`, the person's
+        private chat); /checkin off stops it; /checkin alone says what is set."""
+        if not self.checkins_enabled:
+            return "Check-ins are turned off on this coach."
+        current = await self.memory.call(lambda: self.store.checkin_of(user))
+        if args and args[0].lower() in {"off", "stop", "no"}:
+            removed = await self.memory.call(lambda: self.store.remove_checkin(user.key))
+            return "Check-ins are off." if removed else "Check-ins were already off."
+        if not args:
+            if current is None:
+                return checkins.USAGE
+            schedule = checkins.stored(current.weekday, current.at, current.zone)
+            return f"Your check-in: {schedule.describe()}. /checkin off stops it."
+        schedule = checkins.parse_schedule(args, current.zone if current else None)
+        if isinstance(schedule, str):
+            return schedule
+        due = checkins.next_due(schedule, self.clock())
+        await self.memory.call(
+            lambda: self.store.set_checkin(
+                user, address, schedule.weekday, f"{schedule.at:%H:%M}", schedule.zone, due
+            )
+        )
+        local = due.astimezone(ZoneInfo(schedule.zone))
+        return (
+            f"Check-ins on: {schedule.describe()}. The first one comes {local:%A %d %B, %H:%M}. "
+            "/checkin off stops them."
+        )
+
+    async def checkins_due(self, at: datetime | None = None) -> list[Checkin]:
+        """The check-ins due at `at` (default now), without claiming them."""
+        return await self.memory.call(lambda: self.store.due_checkins(at or self.clock()))
+
+    async def claim_checkins(self, platform: str, owner: str) -> list[tuple[Checkin, Answer]]:
+        """Due check-ins this process now owns, each with what to send. Quiet hours are kept:
+        a missed one waits for the morning unless the person chose a late time."""
+        at = self.clock()
+        claimed: list[tuple[Checkin, Answer]] = []
+        for checkin in await self.memory.call(lambda: self.store.due_checkins(at, platform)):
+            schedule = checkins.stored(checkin.weekday, checkin.at, checkin.zone)
+            if not checkins.sendable(schedule, at):
+                continue
+            if await self.memory.call(
+                lambda c=checkin: self.store.claim_checkin(c, owner, at, CHECKIN_LEASE)
+            ):
+                claimed.append((checkin, await self._checkin_answer(checkin)))
+        return claimed
+
+    async def checkin_done(self, checkin: Checkin, result: str) -> None:
+        """After a send: `sent` and `failed` move to next week (a missed week is never sent
+        twice, and nothing is retried forever); `blocked` (the person blocked the bot or closed
+        their DMs) turns check-ins off."""
+        metrics.CHECKINS_SENT.labels(checkin.platform, result).inc()
+        if result == "blocked":
+            log.warning("check-ins turned off for a %s user who cannot be messaged", checkin.platform)
+            await self.memory.call(lambda: self.store.remove_checkin(checkin.user_key))
+            return
+        at = self.clock()
+        schedule = checkins.stored(checkin.weekday, checkin.at, checkin.zone)
+        due = checkins.next_due(schedule, at)
+        await self.memory.call(
+            lambda: self.store.finish_checkin(checkin.user_key, at if result == "sent" else None, due)
+        )
+
+    async def _checkin_answer(self, checkin: Checkin) -> Answer:
+        platform, _, user_id = checkin.user_key.partition(":")
+        user = UserRef(platform=platform, user_id=user_id)
+        engine = await self.engine()
+        profile = await self.memory.profile_or_blank(user)
+        plan, _, _ = self.plan_for(engine.kb, profile, [])
+        progress = progress_for(engine.kb, profile, self._near_roles(engine.kb, profile), engine.table)
+        if plan is None or progress is None or not plan.weeks:
+            text = (
+                "Your weekly check-in: we don't have a plan yet. Tell me your job and your goal, "
+                "and I'll make one."
+            )
+            return Answer(intent="progress", answer=text, profile=profile)
+        done = sum(1 for i in progress.items if i.status == "done")
+        lines = compose.week_lines(engine.kb, plan, weeks=1)
+        text = "\n\n".join([
+            "Your weekly check-in. Planned for this week:",
+            *lines,
+            checkins.encouragement(progress.done_hours, progress.total_hours, done),
+            "How did it go?",
+        ])  # fmt: skip
+        choices = [
+            ReplyChoice(label="✅ Done", text="/done"),
+            ReplyChoice(label="🌓 Partly", text="/later"),
+            ReplyChoice(label="⏳ Not yet", text="/notyet"),
+        ]
+        return Answer(
+            intent="progress", answer=text, profile=profile, plan=plan, progress=progress, choices=choices
+        )
 
     async def progress(self, user: UserRef) -> Answer:
         """Where the person is in their plan (`/progress`, `coach progress`); changes nothing."""

@@ -91,7 +91,7 @@ async def test_commands_sync_and_identify_without_privileged_intents(
     coach: CoachService, discord_fake: FakeDiscord
 ) -> None:
     names = {c["name"] for c in discord_fake.commands}
-    assert names == {"ask", "plan", "profile", "forget", "help", "reload", "kb-stats"}
+    assert names == {"ask", "plan", "progress", "checkin", "profile", "forget", "help", "reload", "kb-stats"}
     assert discord_fake.synced_to == ["global"]
     assert not discord_fake.identify["intents"] & (1 << 15)  # no Message Content intent needed
 
@@ -458,3 +458,50 @@ async def test_guild_ids_sync_commands_to_those_servers_only(
         await asyncio.wait_for(task, 10)
         await service.close()
     assert discord_fake.synced_to.count("global") == 0
+
+
+async def test_check_ins_come_by_dm_and_stop_when_dms_are_closed(
+    tmp_path: Path, kb_dir: Path, discord_fake: FakeDiscord
+) -> None:
+    from datetime import UTC, datetime
+
+    bot, service, task = await start_bot(tmp_path, kb_dir, COACH_CHECKIN_SCAN_SECONDS="0.1")
+    try:
+        service.clock = lambda: datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+        await service.update_profile(
+            user_ref(ALICE),
+            current_role="paralegal",
+            target_role="ai-governance-specialist",
+            hours_per_week=5,
+        )
+        posted = await run(
+            discord_fake, ALICE, "checkin", [{"name": "when", "type": 3, "value": "monday 6pm UTC"}]
+        )
+        said = [p for p in posted if p.kind == "followup"]
+        assert said and said[-1].body["flags"] & 64  # ephemeral: only they see their schedule
+        assert "every Monday at 18:00 (UTC)" in said[-1].body["content"]
+        service.clock = lambda: datetime(2026, 12, 7, 18, 0, 30, tzinfo=UTC)
+        dms = await discord_fake.wait_for(
+            lambda ps: any(p.kind == "channel" and p.channel_id == str(ALICE + 1) for p in ps), timeout=20
+        )
+        [checkin] = [p for p in dms if p.kind == "channel" and p.channel_id == str(ALICE + 1)]
+        assert checkin.body["content"].startswith("Your weekly check-in. Planned for this week:")
+        labels = [c["label"] for row in checkin.body["components"] for c in row["components"]]
+        assert labels[:3] == ["✅ Done", "🌓 Partly", "⏳ Not yet"]
+        for _ in range(100):  # the send is recorded before the clock moves on
+            stored = await service.store.checkin_of(user_ref(ALICE))
+            if stored is not None and stored.last_sent is not None:
+                break
+            await asyncio.sleep(0.05)
+        # A week on, their DMs are closed (50007): check-ins turn off, with no retries.
+        discord_fake.closed_dms.add(ALICE)
+        service.clock = lambda: datetime(2026, 12, 14, 18, 1, tzinfo=UTC)
+        for _ in range(100):
+            if not await service.checkins_due(datetime(2027, 1, 1, tzinfo=UTC)):
+                break
+            await asyncio.sleep(0.1)
+        assert await service.checkins_due(datetime(2027, 1, 1, tzinfo=UTC)) == []
+    finally:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+        await service.close()

@@ -70,7 +70,7 @@ async def reply_to(fake: FakeTelegram, user: int, text: str, count: int = 1, **k
 
 async def test_commands_are_registered(bot: CoachService, telegram: FakeTelegram) -> None:
     names = [c["command"] for method, p in telegram.calls if method == "setMyCommands" for c in p["commands"]]
-    assert names == ["start", "plan", "progress", "profile", "forget", "help", "reload", "stats"]
+    assert names == ["start", "plan", "progress", "checkin", "profile", "forget", "help", "reload", "stats"]
 
 
 async def test_free_text_gets_an_html_answer_with_sources_and_feedback(
@@ -84,7 +84,7 @@ async def test_free_text_gets_an_html_answer_with_sources_and_feedback(
         '<b>Sources:</b> <a href="https://www.science.org/doi/10.1126/science.adj0998">Paralegal</a>'
         in answer
     )
-    buttons = sent.reply_markup["inline_keyboard"][0]
+    buttons = sent.reply_markup["inline_keyboard"][-1]
     assert [b["text"] for b in buttons] == ["👍", "👎"]
     # Feedback is stored with the answer.
     answer_id = int(buttons[0]["callback_data"].split(":")[1])
@@ -119,6 +119,55 @@ async def test_progress_buttons_mark_the_plan_and_stay_private(
         telegram, ALICE, f"/progress@{BOT_USERNAME}", chat_id=GROUP, chat_type="supergroup"
     )
     assert "Your progress" not in group and "private" in group
+
+
+async def test_check_ins_arrive_in_the_private_chat_and_stop_when_blocked(
+    tmp_path: Path, kb_dir: Path, telegram: FakeTelegram
+) -> None:
+    from datetime import UTC, datetime
+
+    app, service, _ = await start_bot(tmp_path, kb_dir, telegram, COACH_CHECKIN_SCAN_SECONDS="0.1")
+    try:
+        sunday = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+        service.clock = lambda: sunday
+        await service.update_profile(
+            bot_user(ALICE),
+            current_role="paralegal",
+            target_role="ai-governance-specialist",
+            hours_per_week=5,
+        )
+        [said] = await reply_to(telegram, ALICE, "/checkin monday 18:00 Europe/Berlin")
+        assert said.startswith("Check-ins on: every Monday at 18:00 (Europe/Berlin)")
+        # In a group the schedule is personal too: only a link to the private chat.
+        [group] = await reply_to(
+            telegram, ALICE, f"/checkin@{BOT_USERNAME} off", chat_id=GROUP, chat_type="supergroup"
+        )
+        assert "private" in group
+        before = len(telegram.texts(ALICE))
+        service.clock = lambda: datetime(2026, 12, 7, 17, 0, 30, tzinfo=UTC)  # Monday 18:00:30 in Berlin
+        await telegram.wait_sent(before + 1, ALICE, method="sendMessage")
+        checkin = telegram.texts(ALICE)[-1]
+        assert checkin.startswith("Your weekly check-in. Planned for this week:") and "<b>Week 1" in checkin
+        buttons = [b["text"] for row in telegram.sent[-1].reply_markup["inline_keyboard"] for b in row]
+        assert buttons[:3] == ["✅ Done", "🌓 Partly", "⏳ Not yet"]
+        await asyncio.sleep(0.5)
+        assert len(telegram.texts(ALICE)) == before + 1  # once, not every scan
+        stored = await service.store.checkin_of(bot_user(ALICE))
+        assert stored is not None and stored.last_sent is not None
+        # A week on, the person has blocked the bot: check-ins turn off and are not retried.
+        telegram.blocked.add(ALICE)
+        service.clock = lambda: datetime(2026, 12, 14, 17, 1, tzinfo=UTC)
+        for _ in range(50):
+            if not await service.checkins_due(datetime(2027, 1, 1, tzinfo=UTC)):
+                break
+            await asyncio.sleep(0.1)
+        assert await service.checkins_due(datetime(2027, 1, 1, tzinfo=UTC)) == []
+        await asyncio.sleep(0.5)
+        to_alice = [p for m, p in telegram.calls if m == "sendMessage" and int(p["chat_id"]) == ALICE]
+        assert len(to_alice) == before + 2  # the check-in, then one refused send and no retry
+    finally:
+        await stop_telegram(app)
+        await service.close()
 
 
 def bot_user(user_id: int):  # type: ignore[no-untyped-def]

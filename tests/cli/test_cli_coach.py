@@ -205,3 +205,33 @@ def test_health_reports_each_dependency(env: dict[str, str], fake_openai: FakeOp
     assert no_database.returncode == 1, no_database.stderr
     assert "database: FAIL (unreachable" in no_database.stdout and "index: ok" in no_database.stdout
     assert not no_database.stderr.strip()
+
+
+def test_checkins_due_lists_the_schedule_at_a_time(env: dict[str, str]) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from bot.core.models import UserRef
+    from bot.core.profiles import ProfileStore
+
+    async def opt_in() -> None:
+        Path(env["COACH_DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+        store = ProfileStore(
+            env.get("COACH_DATABASE_URL") or f"sqlite+aiosqlite:///{env['COACH_DATA_DIR']}/coach.db"
+        )
+        await store.start()
+        due = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
+        await store.set_checkin(
+            UserRef(platform="telegram", user_id="7"), "7", 0, "18:00", "Europe/Berlin", due
+        )
+        await store.close()
+
+    asyncio.run(opt_in())
+    early = run_cli("checkins", "due", "--at", "2026-12-07T16:59:00+00:00", "--json", env=env)
+    assert early.returncode == 0, early.stderr
+    assert json.loads(early.stdout) == []
+    due = run_cli("checkins", "due", "--at", "2026-12-07T18:00:00+01:00", "--json", env=env)
+    [row] = json.loads(due.stdout)
+    assert row["user"] == "telegram:7" and row["zone"] == "Europe/Berlin" and row["at"] == "18:00"
+    assert row["due"].startswith("2026-12-07T17:00:00")
+    assert run_cli("checkins", "due", "--at", "next tuesday", env=env).returncode == 2

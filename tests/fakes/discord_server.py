@@ -103,6 +103,7 @@ class FakeDiscord:
         self._changed = asyncio.Condition()
         self.ready = asyncio.Event()
         self.synced_to: list[str] = []  # "global" or a guild id, per command sync
+        self.closed_dms: set[int] = set()  # people who closed their DMs to the bot
 
     @property
     def api(self) -> str:
@@ -322,6 +323,12 @@ class FakeDiscord:
                 }
             case ("POST", ["channels", channel_id, "typing"]):
                 return None
+            case ("GET", ["users", user_id]) if user_id.isdigit():
+                return user(int(user_id))
+            case ("POST", ["channels", channel_id, "messages"]) if int(channel_id) - 1 in self.closed_dms:
+                raise Refused(
+                    403, 50007, "Cannot send messages to this user"
+                )  # a DM channel is recipient + 1
             case ("POST", ["channels", channel_id, "messages"]):
                 check_message(body)
                 message_id = str(next(self._ids))

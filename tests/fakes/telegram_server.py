@@ -98,6 +98,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(100)
         self._new_update = asyncio.Event()
         self._changed = asyncio.Condition()
+        self.blocked: set[int] = set()  # chats whose person blocked the bot
 
     @property
     def base_url(self) -> str:
@@ -161,6 +162,8 @@ class FakeTelegram:
                 await asyncio.wait_for(self._new_update.wait(), max(0.01, deadline - time.monotonic()))
 
     async def api_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        if int(params["chat_id"]) in self.blocked:  # what Telegram answers once a person blocks the bot
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
         text = str(params.get("text", ""))
         visible = parse_html(text) if params.get("parse_mode") == "HTML" else text
         if not visible.strip():

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 from typing import Any
 
@@ -64,6 +66,7 @@ class CoachBot(commands.AutoShardedBot):
         self.settings = settings
         self.limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
         self.closing = False  # set on shutdown: no new conversations start
+        self._checkins: asyncio.Task[None] | None = None
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: a mention is a question for CoachCog's listener, and handing it
@@ -74,6 +77,8 @@ class CoachBot(commands.AutoShardedBot):
         self.add_dynamic_items(FeedbackButton)
         await self.add_cog(CoachCog(self))
         await self.add_cog(AdminCog(self))
+        if self.settings.checkins:
+            self._checkins = asyncio.create_task(self.checkin_loop(self.settings.checkin_scan_seconds))
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         guilds = [discord.Object(id=g) for g in self.settings.discord_guild_ids]
         if guilds:  # development: commands appear at once in these servers
@@ -82,6 +87,45 @@ class CoachBot(commands.AutoShardedBot):
                 await self.tree.sync(guild=guild)
         else:
             await self.tree.sync()
+
+    async def close(self) -> None:
+        if self._checkins is not None:
+            self._checkins.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkins
+        await super().close()
+
+    async def checkin_loop(self, every: float) -> None:
+        """Send due check-ins by DM, every `every` seconds. The schedule is in the database;
+        this process claims what it sends, so replicas never send one twice."""
+        await self.wait_until_ready()
+        owner = f"discord:{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        while not self.closing:
+            try:
+                await self.send_due_checkins(owner)
+            except CoachError as error:  # the database is down: try again next round
+                log.warning("discord: check-in scan failed (%s)", error.message)
+            await asyncio.sleep(every)
+
+    async def send_due_checkins(self, owner: str) -> None:
+        for checkin, answer in await self.service.claim_checkins("discord", owner):
+            try:
+                person = self.get_user(int(checkin.address)) or await self.fetch_user(int(checkin.address))
+                pieces = text_pieces(answer.reply)
+                for index, piece in enumerate(pieces):
+                    view = (
+                        feedback_view(answer, self.service)
+                        if index == len(pieces) - 1
+                        else discord.utils.MISSING
+                    )
+                    await person.send(piece, allowed_mentions=NO_PINGS, view=view)
+                result = "sent"
+            except discord.Forbidden:  # closed DMs (50007) or no shared server: stop, never retry
+                result = "blocked"
+            except discord.HTTPException as error:
+                log.warning("discord: a check-in could not be sent (%s)", error.status)
+                result = "failed"
+            await self.service.checkin_done(checkin, result)
 
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -217,6 +261,14 @@ class CoachCog(commands.Cog):
         await interaction.response.defer(thinking=True, ephemeral=personal(interaction))
         answer = await self.service.progress(discord_user(interaction.user))
         await self.deliver(interaction, answer, ephemeral=personal(interaction))
+
+    @app_commands.command(name="checkin", description="A weekly check-in by DM, at your time; or off")
+    @app_commands.describe(when="For example: monday 18:00 Europe/Berlin, or off")
+    async def checkin(self, interaction: discord.Interaction, when: str | None = None) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)  # personal: only theirs
+        user = discord_user(interaction.user)
+        text = await self.service.checkin_command(user, (when or "").split(), str(interaction.user.id))
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
     @app_commands.command(name="profile", description="See or set your role, goal and hours a week")
     @app_commands.describe(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 
 from telegram import (
@@ -15,7 +17,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -56,6 +58,7 @@ COMMANDS = [
     BotCommand("start", "Start, and tell me about yourself"),
     BotCommand("plan", "Your full learning plan"),
     BotCommand("progress", "What you have done and what comes next"),
+    BotCommand("checkin", "A weekly check-in: /checkin monday 18:00 Europe/Berlin, or off"),
     BotCommand("profile", "What I know about you (and change it)"),
     BotCommand("forget", "Delete everything I keep about you"),
     BotCommand("help", "What I can do"),
@@ -135,6 +138,7 @@ class TelegramCoach:
         app.add_handler(CommandHandler("help", self.help))
         app.add_handler(CommandHandler("plan", self.plan))
         app.add_handler(CommandHandler("progress", self.progress))
+        app.add_handler(CommandHandler("checkin", self.checkin))
         app.add_handler(CommandHandler("profile", self.profile))
         app.add_handler(CommandHandler("forget", self.forget))
         app.add_handler(CommandHandler("reload", self.reload))
@@ -279,6 +283,45 @@ class TelegramCoach:
             return
         answer = await self.service.full_plan(user_ref(update))
         await self.send(message, answer.reply, markup=self.feedback_markup(answer))
+
+    async def checkin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        if await self.private_only(update, context, "start"):
+            return
+        text = await self.service.checkin_command(
+            user_ref(update), list(context.args or []), str(message.chat_id)
+        )
+        await message.reply_text(text)
+
+    async def checkin_loop(self, app: Application, every: float) -> None:
+        """Send the check-ins that are due, every `every` seconds, to each person's private
+        chat. The schedule is in the database; this process claims what it sends."""
+        owner = f"telegram:{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        while True:
+            try:
+                await self.send_due_checkins(app, owner)
+            except CoachError as error:  # the database is down: try again next round
+                log.warning("telegram: check-in scan failed (%s)", error.message)
+            await asyncio.sleep(every)
+
+    async def send_due_checkins(self, app: Application, owner: str) -> None:
+        for checkin, answer in await self.service.claim_checkins("telegram", owner):
+            try:
+                for index, (rich, _plain) in enumerate(pieces := html_pieces(answer.reply)):
+                    last = index == len(pieces) - 1
+                    await app.bot.send_message(
+                        chat_id=int(checkin.address), text=rich, parse_mode=ParseMode.HTML,
+                        reply_markup=self.feedback_markup(answer) if last else None,
+                        disable_web_page_preview=True,
+                    )  # fmt: skip
+                result = "sent"
+            except Forbidden:  # they blocked the bot: stop, never retry
+                result = "blocked"
+            except TelegramError as error:
+                log.warning("telegram: a check-in could not be sent (%s)", error)
+                result = "failed"
+            await self.service.checkin_done(checkin, result)
 
     async def progress(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from urllib.parse import urlparse
 
@@ -23,6 +24,9 @@ def webhook_secret(settings: Settings) -> str:
     return secret
 
 
+CHECKIN_TASK = "check-in loop"
+
+
 async def start_telegram(service: CoachService, settings: Settings) -> Application:
     coach = TelegramCoach(service, settings, rate_per_minute=settings.rate_limit_per_minute)
     app = coach.build()
@@ -32,6 +36,10 @@ async def start_telegram(service: CoachService, settings: Settings) -> Applicati
         raise CoachError(f"telegram: getMe failed at start ({error}); check TELEGRAM_BOT_TOKEN") from error
     await coach.announce(app)
     await app.start()
+    if settings.checkins:
+        # Not app.create_task: PTB waits for those at stop, and this loop never ends by itself.
+        loop = asyncio.create_task(coach.checkin_loop(app, settings.checkin_scan_seconds), name="check-ins")
+        app.bot_data[CHECKIN_TASK] = loop
     assert app.updater is not None
     if settings.telegram_webhook_url:
         path = urlparse(settings.telegram_webhook_url).path.lstrip("/")
@@ -55,6 +63,11 @@ async def stop_telegram(app: Application, service: CoachService | None = None, g
     """Graceful: stop taking updates, let the answers in flight finish and be sent, then close."""
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
+    checkins = app.bot_data.pop(CHECKIN_TASK, None)
+    if checkins is not None:
+        checkins.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await checkins
     if service is not None:
         await service.drain(grace)
     if app.running:
