@@ -13,7 +13,17 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-SECTIONS = ("knowledge", "understanding", "plans", "coach", "crowd", "agent", "telegram", "memory")
+SECTIONS = (
+    "knowledge",
+    "understanding",
+    "plans",
+    "coach",
+    "crowd",
+    "agent",
+    "telegram",
+    "memory",
+    "checkins",
+)
 
 
 def main() -> None:
@@ -22,7 +32,7 @@ def main() -> None:
     if unknown:
         sys.exit(f"unknown section {', '.join(unknown)}; choose from: {', '.join(SECTIONS)}")
 
-    from bench import agent, coach, crowd, knowledge, memory, plans, telegram_load, understanding
+    from bench import agent, checkins, coach, crowd, knowledge, memory, plans, telegram_load, understanding
     from bench.common import hermetic_environment, machine
 
     hermetic_environment()
@@ -35,9 +45,10 @@ def main() -> None:
         "agent": agent.run,
         "telegram": telegram_load.run,
         "memory": memory.run,
+        "checkins": checkins.run,
     }
     chosen = [name for name in SECTIONS if not only or name in only]
-    print(f"bench: {', '.join(chosen)} (all eight sections take about 6 minutes on 2 cores)", file=sys.stderr)
+    print(f"bench: {', '.join(chosen)} (all nine sections take about 7 minutes on 2 cores)", file=sys.stderr)
     began = time.perf_counter()
     print(f"Measured on {machine()}.")
     print()

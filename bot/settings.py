@@ -22,7 +22,7 @@ IdList = Annotated[list[int], NoDecode]
 
 
 class Settings(BaseSettings):
-    """Every setting the coach reads. Names follow design/interfaces.md exactly."""
+    """Every setting the coach reads, by the environment names the README lists."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True

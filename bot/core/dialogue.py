@@ -35,6 +35,9 @@ from bot.core.understanding.recognition import Match, title_names
 from bot.core.understanding.state import Choice, ConversationState, PendingQuestion
 
 OFF_TOPIC_SIMILARITY = 0.3
+PROGRESS_ACTS = {"progress", "progress_done", "progress_behind"}
+ABOUT_A_PLAN = {"why_role", "full_plan"}  # acts that only make sense about a plan in hand
+SURE_FOLLOW_UP = 0.5  # below this, a plan follow-up from someone unknown is read as a question
 # Acts that are about the plan in hand: without one, the coach first builds it.
 NEEDS_PLAN = {"how_long", "why_role", "first_step", "full_plan"}
 FOLLOW_UPS = {
@@ -112,6 +115,13 @@ def decide_act(reading: Reading, state: ConversationState, profile: Profile, sta
     if act == "retarget" and _goal_role(reading, act) is None:
         return "plan" if reading.describes_work else "question"
     if act == "compare" and not reading.mentioned and not state.suggestions:
+        return "question"
+    # A follow-up needs something to follow: from someone the coach knows nothing about yet,
+    # "what is the Zanzibar method?" read as "why that role?" or as progress is a question.
+    unknown = state.plan is None and not (profile.current_role or profile.target_role or profile.onet_code)
+    no_skill_named = act == "known_skill" and not reading.skills
+    unsure = act in NEEDS_PLAN and reading.act_score(act) < SURE_FOLLOW_UP
+    if unknown and (act in PROGRESS_ACTS or act in ABOUT_A_PLAN or no_skill_named or unsure):
         return "question"
     return act
 
@@ -206,7 +216,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
         update["target_role"] = current_role
         act = "plan"
     # "I only managed an hour this week" is progress, not a new weekly budget.
-    if reading.hours and act not in {"progress", "progress_done", "progress_behind"}:
+    if reading.hours and act not in PROGRESS_ACTS:
         if reading.hours.clamped:
             turn.notes.append(
                 f"{reading.hours.said:g} hours a week is more than a plan can fairly ask of anyone; "

@@ -228,7 +228,7 @@ class Answer(BaseModel):
         return self.plan is not None or self.intent in PERSONAL_INTENTS
 
     def public(self) -> dict[str, Any]:
-        """The `coach ask --json` shape (design/interfaces.md), extra keys beside it."""
+        """The `coach ask --json` shape the README documents."""
         return {
             "mode": self.mode,
             "answer": self.answer,

@@ -252,10 +252,6 @@ class ProfileStore:
         await session.execute(delete(TurnRow).where(TurnRow.user_key == user.key, TurnRow.id < oldest_kept))
         return reply.id
 
-    async def recent_turns(self, user: UserRef, limit: int = 10) -> list[Turn]:
-        async with self._sessions() as session:
-            return await self._recent(session, user, limit)
-
     @staticmethod
     async def _recent(session: AsyncSession, user: UserRef, limit: int) -> list[Turn]:
         rows = (
@@ -358,17 +354,6 @@ class ProfileStore:
                 .where(TurnRow.role == "assistant", TurnRow.created_at >= midnight)
             )
             return {"users": int(users or 0), "answers_today": int(today or 0)}
-
-    async def rows_of(self, user: UserRef) -> int:
-        """How many rows hold this user's data (for tests of forget)."""
-        async with self._sessions() as session:
-            turns = await session.scalar(
-                select(func.count()).select_from(TurnRow).where(TurnRow.user_key == user.key)
-            )
-            users = await session.scalar(
-                select(func.count()).select_from(UserRow).where(UserRow.key == user.key)
-            )
-            return int(turns or 0) + int(users or 0)
 
 
 def _apply(row: UserRow, fields: dict[str, Any], state: dict[str, Any] | None) -> None:

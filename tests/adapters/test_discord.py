@@ -18,6 +18,7 @@ from bot.core.service import CoachService
 from tests.conftest import make_settings
 from tests.fakes.discord_server import ADMIN_ROLE, CHANNEL_ID, GUILD_ID, MANAGER_ROLE, FakeDiscord, Posted
 from tests.fakes.embedder import HashEmbedder
+from tests.stored import rows_of
 
 ALICE, BOB, ADMIN_USER = 501, 502, 503
 
@@ -182,7 +183,7 @@ async def test_forget_with_a_confirmation_button(coach: CoachService, discord_fa
     await discord_fake.wait_for(done(click, {"callback"}))
     update = discord_fake.for_interaction(click)[0]
     assert update.body["type"] == 7 and update.body["data"]["content"].startswith("Done")
-    assert await coach.store.rows_of(user_ref(ALICE)) == 0
+    assert await rows_of(coach.store, user_ref(ALICE)) == 0
 
 
 async def test_forget_buttons_go_away_when_they_time_out(

@@ -19,6 +19,7 @@ from tests.conftest import make_settings
 from tests.fakes.embedder import HashEmbedder
 from tests.fakes.openai_server import FakeOpenAI, free_port
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
+from tests.stored import recent_turns, rows_of
 
 ADMIN = 42
 ALICE = 1001
@@ -90,7 +91,7 @@ async def test_free_text_gets_an_html_answer_with_sources_and_feedback(
     answer_id = int(buttons[0]["callback_data"].split(":")[1])
     telegram.click(ALICE, ALICE, sent.message_id, buttons[0]["callback_data"])
     for _ in range(50):
-        turns = {t.id: t for t in await bot.store.recent_turns(bot_user(ALICE))}
+        turns = {t.id: t for t in await recent_turns(bot.store, bot_user(ALICE))}
         if turns[answer_id].feedback is not None:
             break
         await asyncio.sleep(0.1)
@@ -272,7 +273,7 @@ async def test_forget_after_confirmation(bot: CoachService, telegram: FakeTelegr
     telegram.click(ALICE, ALICE, message_id, "forget:yes")
     edits = await telegram.wait_sent(before + 1, ALICE, method="editMessageText")
     assert edits[-1].text.startswith("Done")
-    assert await bot.store.rows_of(bot_user(ALICE)) == 0
+    assert await rows_of(bot.store, bot_user(ALICE)) == 0
 
 
 async def test_admin_commands_are_gated(bot: CoachService, telegram: FakeTelegram, kb_dir: Path) -> None:
@@ -347,7 +348,7 @@ async def test_bad_inputs(bot: CoachService, telegram: FakeTelegram) -> None:
     telegram.push({"edited_message": telegram.message(ALICE, "edited text", edit_date=1)})
     await telegram.wait_sent(before + 1, ALICE, method="sendMessage")
     assert "edit" in telegram.texts(ALICE)[-1]
-    assert await bot.store.recent_turns(bot_user(ALICE)) == []  # nothing was processed
+    assert await recent_turns(bot.store, bot_user(ALICE)) == []  # nothing was processed
 
 
 async def test_rate_limit_per_user(tmp_path: Path, kb_dir: Path, telegram: FakeTelegram) -> None:

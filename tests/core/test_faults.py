@@ -25,6 +25,7 @@ from tests.conftest import make_settings
 from tests.fakes.embedder import HashEmbedder
 from tests.fakes.openai_server import free_port
 from tests.postgres import PostgresServer, running_postgres
+from tests.stored import recent_turns
 
 USER = UserRef(platform="test", user_id="faults")
 
@@ -130,7 +131,7 @@ async def test_postgres_down_answers_without_memory_and_keeps_every_write(
         # The queued write added the goal and kept what it could not read at the time.
         assert profile.current_role == "paralegal" and profile.target_role == "ai-governance-specialist"
         assert profile.hours_per_week == 5
-        turns = await service.store.recent_turns(USER)
+        turns = await recent_turns(service.store, USER)
         assert [t.text for t in turns if t.role == "user"] == [
             "I'm a paralegal with 5 hours a week",
             "I want to become an AI governance specialist",

@@ -221,3 +221,29 @@ def test_plan_on_the_real_base_cites_only_its_resources(tmp_path: Path) -> None:
         urls = {r.url for s in kb.skills.values() for r in s.resources}
         assert all(i.resource.url in urls for w in plan.weeks for i in w.items)
         assert all(w.hours <= 3 for w in plan.weeks)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(skill_graphs(), st.data())
+def test_repacking_what_is_left_keeps_the_invariants(case: Case, data: st.DataObject) -> None:
+    skills, needs, budget, have, entry = case
+    whole = build_plan(needs, skills, budget, have=have, max_skills=20, entry=entry)
+    keys = sorted({i.key for w in whole.weeks for i in w.items if i.kind != "milestone"})
+    done = set(data.draw(st.lists(st.sampled_from(keys), unique=True), label="done")) if keys else set()
+    left = build_plan(needs, skills, budget, have=have, max_skills=20, entry=entry, done=done)
+    done_hours = sum(i.hours for w in whole.weeks for i in w.items if i.key in done)
+    assert abs(left.total_hours - (whole.total_hours - done_hours)) < 1e-9
+    finished: dict[str, int] = {}
+    started: dict[str, int] = {}
+    for week in left.weeks:
+        assert 0 < week.hours <= budget or all(i.kind == "milestone" for i in week.items)
+        assert abs(sum(i.hours for i in week.items) - week.hours) < 1e-9
+        for item in week.items:
+            assert item.key not in done
+            if item.skill is not None and item.kind != "milestone":
+                started.setdefault(item.skill, week.week)
+                finished[item.skill] = week.week
+    for skill_id in left.skills:
+        for prerequisite in skills[skill_id].prerequisites:
+            if prerequisite in started and skill_id in started:
+                assert finished[prerequisite] <= started[skill_id], (prerequisite, skill_id)

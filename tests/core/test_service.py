@@ -7,6 +7,7 @@ import pytest
 from bot.core.errors import InvalidInput
 from bot.core.models import UserRef
 from bot.core.service import CoachService
+from tests.stored import recent_turns, rows_of
 
 ALICE = UserRef(platform="test", user_id="alice")
 BOB = UserRef(platform="test", user_id="bob")
@@ -71,13 +72,13 @@ async def test_empty_messages_get_a_clear_answer_and_change_nothing(service: Coa
     answer = await service.ask(ALICE, text)
     assert answer.intent == "invalid" and "empty" in answer.answer
     assert answer.profile.current_role == "paralegal"
-    assert len(await service.store.recent_turns(ALICE)) == 2
+    assert len(await recent_turns(service.store, ALICE)) == 2
 
 
 async def test_huge_messages_are_refused_before_any_work(service: CoachService) -> None:
     answer = await service.ask(ALICE, "I'm a paralegal. " * 6000)
     assert answer.intent == "invalid" and "4,000" in answer.answer and "101,999" in answer.answer
-    assert await service.store.recent_turns(ALICE) == []
+    assert await recent_turns(service.store, ALICE) == []
     assert (await service.get_profile(ALICE)).current_role is None
 
 
@@ -125,7 +126,7 @@ async def test_memory_is_kept_and_used_for_follow_up_queries(db_service: CoachSe
     service = db_service  # on SQLite and on PostgreSQL
     await service.ask(ALICE, "What is prompt engineering?")
     answer = await service.ask(ALICE, "how long does that take?")
-    turns = await service.store.recent_turns(ALICE)
+    turns = await recent_turns(service.store, ALICE)
     assert [t.role for t in turns] == ["user", "assistant", "user", "assistant"]
     assert turns[2].query is not None and "prompt engineering" in turns[2].query.lower()
     assert answer.sources[0].id == "prompt-engineering"
@@ -135,9 +136,9 @@ async def test_forget_deletes_every_row(db_service: CoachService) -> None:
     service = db_service  # on SQLite and on PostgreSQL
     await service.ask(ALICE, "I'm a paralegal with 5 hours a week")
     await service.ask(BOB, "I'm a data entry clerk")
-    assert await service.store.rows_of(ALICE) == 3
+    assert await rows_of(service.store, ALICE) == 3
     assert await service.forget_user(ALICE)
-    assert await service.store.rows_of(ALICE) == 0
+    assert await rows_of(service.store, ALICE) == 0
     assert (await service.get_profile(ALICE)).current_role is None
     assert (await service.get_profile(BOB)).current_role == "data-entry-clerk"
 

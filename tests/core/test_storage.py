@@ -9,6 +9,7 @@ import pytest
 
 from bot.core.models import Profile, UserRef
 from bot.core.profiles import MAX_TURNS_KEPT, ProfileStore
+from tests.stored import recent_turns, rows_of
 
 ALICE = UserRef(platform="telegram", user_id="1")
 BOB = UserRef(platform="discord", user_id="1")  # same id, another platform: another person
@@ -47,12 +48,12 @@ async def test_start_twice_keeps_the_data(store: ProfileStore) -> None:
 async def test_turns_keep_order_odd_text_and_are_pruned(store: ProfileStore) -> None:
     odd = "Ünïcödé 👩🏽‍💻 <b>html</b> **md** \u202e" + "x" * 20_000
     answer_id = await store.record(ALICE, odd, "an answer", "question", "offline", "query")
-    turns = await store.recent_turns(ALICE)
+    turns = await recent_turns(store, ALICE)
     assert [t.text for t in turns] == [odd, "an answer"]
     assert turns[1].id == answer_id and turns[0].query == "query"
     for i in range(MAX_TURNS_KEPT):
         await store.record(ALICE, f"q{i}", f"a{i}", "question", "offline", None)
-    kept = await store.recent_turns(ALICE, limit=1000)
+    kept = await recent_turns(store, ALICE, limit=1000)
     assert len(kept) == MAX_TURNS_KEPT
     assert kept[-1].text == f"a{MAX_TURNS_KEPT - 1}"
 
@@ -74,18 +75,18 @@ async def test_feedback_only_on_your_own_answers(store: ProfileStore) -> None:
     assert await store.set_feedback(ALICE, answer_id, 5)
     assert not await store.set_feedback(BOB, answer_id, 1)
     assert not await store.set_feedback(ALICE, answer_id - 1, 1)  # the question, not an answer
-    assert (await store.recent_turns(ALICE))[-1].feedback == 1
+    assert (await recent_turns(store, ALICE))[-1].feedback == 1
 
 
 async def test_forget_deletes_every_row_of_one_person(store: ProfileStore) -> None:
     await store.save_profile(ALICE, Profile(current_role="paralegal"))
     await store.record(ALICE, "q", "a", "plan", "offline", None)
     await store.record(BOB, "q", "a", "plan", "offline", None)
-    assert await store.rows_of(ALICE) == 3
+    assert await rows_of(store, ALICE) == 3
     assert await store.forget(ALICE)
-    assert await store.rows_of(ALICE) == 0
+    assert await rows_of(store, ALICE) == 0
     assert not await store.forget(ALICE)
-    assert await store.rows_of(BOB) == 3
+    assert await rows_of(store, BOB) == 3
 
 
 async def test_concurrent_writers_lose_nothing(store: ProfileStore) -> None:

@@ -1,4 +1,4 @@
-"""Front-matter models of the knowledge documents (design/interfaces.md)."""
+"""Front-matter models of the knowledge documents (knowledge/README.md describes them)."""
 
 from __future__ import annotations
 
