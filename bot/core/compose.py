@@ -76,7 +76,7 @@ def citation(document: Document) -> Citation:
 
 def sources_line(citations: Sequence[Citation], extra: Sequence[str] = ()) -> str:
     titles = [c.title for c in citations] + list(extra)
-    return "Sources: " + "; ".join(dict.fromkeys(titles)) + "."
+    return "Sources: " + "; ".join(dict.fromkeys(titles)) + "." if titles else ""
 
 
 def exposure_text(role: RoleMeta) -> str | None:
@@ -138,7 +138,7 @@ def toward(kb: KnowledgeBase, plan: Plan) -> str:
     """'toward AI Trainer', or 'in your work as an electrician' for a plan to stay and upgrade."""
     role = kb.roles.get(plan.target_role or "")
     if role is None:
-        return "toward your goal"
+        return "in your own work" if plan.scope == "stay_and_upgrade" else "toward your goal"
     if plan.scope == "stay_and_upgrade":
         return f"in your work as {a_role(role.title)}"
     return f"toward {role.title}"

@@ -211,10 +211,14 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
             if act not in {"retarget", "compare"}:
                 act = "plan"
     current_role = update.get("current_role", turn.profile.current_role)
-    if reading.stays and current_role and act in goal_acts:
-        # Staying and upgrading is a goal of its own: the target is the job they have.
-        update["target_role"] = current_role
+    occupation = update.get("onet_code", turn.profile.onet_code)
+    if reading.stays and (current_role or occupation) and act in goal_acts:
+        # Staying and upgrading is a goal of its own: the target is the job they have (for a
+        # job outside the base, the plan of their own work).
+        update |= {"target_role": current_role, "stay": current_role is None}
         act = "plan"
+    elif update.get("target_role"):
+        update["stay"] = False  # a new goal ends the wish to stay
     # "I only managed an hour this week" is progress, not a new weekly budget.
     if reading.hours and act not in PROGRESS_ACTS:
         if reading.hours.clamped:
@@ -304,9 +308,7 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
     )
     if hours_assumed:
         turn.notes.append("hours_per_week was not given: planned with 5")
-    progress = (
-        progress_for(kb, profile, turn.state.near_roles, turn.engine.table) if profile.progress else None
-    )
+    summary = progress_for(kb, profile, turn.state.near_roles, turn.engine.table)
     return Answer(
         intent=intent,
         answer=text,
@@ -314,10 +316,8 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
         target_roles=[t.id for t in targets],
         targets=targets,
         plan=plan,
-        progress=progress,
-        choices=progress_choices(
-            progress or progress_for(kb, profile, turn.state.near_roles, turn.engine.table)
-        ),
+        progress=summary if profile.progress else None,  # shown once something is marked
+        choices=progress_choices(summary),
         sources=citations,
         notes=turn.notes,
         exposure=exposure,

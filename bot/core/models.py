@@ -37,6 +37,9 @@ class Profile(BaseModel):
     experience_years: float | None = None
     onet_code: str | None = None  # the person's O*NET occupation, for knowledge-base roles too
     known_skills: list[str] = Field(default_factory=list)  # skills they said they have
+    # They want to keep their job and get better at it with AI (for a job outside the base;
+    # in a knowledge-base role, the target is simply their own role).
+    stay: bool = False
     # Progress on the plan: item key (planner.item_key) -> "done", "skipped" or "more_time".
     progress: dict[str, str] = Field(default_factory=dict)
 

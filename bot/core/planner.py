@@ -497,11 +497,14 @@ def yearly(pay: PayFigure | None) -> float | None:
 STAY_WANTS = {"ai-fluency": 3, "ai-output-evaluation": 3}
 
 
-def stay_needs(current: RoleMeta, skills: Mapping[str, SkillMeta], have: Mapping[str, int]) -> list[Need]:
+def stay_needs(
+    current: RoleMeta | None, skills: Mapping[str, SkillMeta], have: Mapping[str, int]
+) -> list[Need]:
     """Staying and upgrading: the AI skills of the person's own work, within their role: the
-    role's AI-literacy skills a level up, and working fluency in using and checking AI."""
+    role's AI-literacy skills a level up (for a job outside the base, none are known), and
+    working fluency in using and checking AI."""
     wants = {s: lv for s, lv in STAY_WANTS.items() if s in skills}
-    for need in current.skills:
+    for need in current.skills if current is not None else []:
         if need.id in skills and skills[need.id].category == "ai-literacy":
             wants[need.id] = max(wants.get(need.id, 0), min(4, need.level + 1))
     return [Need(s, have.get(s, 0), lv) for s, lv in wants.items() if lv > have.get(s, 0)]

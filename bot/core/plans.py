@@ -89,14 +89,16 @@ def plan_for(
     current = roles.get(profile.current_role or "")
     held = held_for(profile, kb, table)
     have = held.levels
-    targets = _chosen_target(kb, profile, near_roles or [], have)
+    # Someone outside the base who wants to keep their job: their own work, no other role.
+    staying_outside = current is None and profile.stay and bool(profile.onet_code) and not profile.target_role
+    targets = [] if staying_outside else _chosen_target(kb, profile, near_roles or [], have)
     chosen = targets[0].id if targets else None
-    staying = current is not None and chosen == current.id
+    staying = staying_outside or (current is not None and chosen == current.id)
     needs: list[Need] = [
         Need(s, have.get(s, 0), WORKING_LEVEL) for s in learn_skills if have.get(s, 0) < WORKING_LEVEL
     ]
     entry = None
-    if staying and current is not None:
+    if staying:
         needs += [n for n in stay_needs(current, skills, have) if n.skill not in {m.skill for m in needs}]
     elif chosen is not None:
         target = roles[chosen]

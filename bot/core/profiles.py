@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -54,6 +55,7 @@ class UserRow(Base):
     onet_code: Mapped[str | None] = mapped_column(String(16))
     known_skills: Mapped[list[str] | None] = mapped_column(JSON)
     progress: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    stay: Mapped[bool | None] = mapped_column(Boolean)
     # The conversation state (understanding/state.py). The column keeps its first-round name,
     # so databases of that round need no migration for it.
     state: Mapped[dict[str, Any] | None] = mapped_column("pending", JSON)
@@ -385,6 +387,7 @@ def _profile(row: UserRow | None) -> Profile:
         onet_code=row.onet_code,
         known_skills=list(row.known_skills or []),
         progress=dict(row.progress or {}),
+        stay=bool(row.stay),
     )
 
 

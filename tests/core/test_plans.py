@@ -189,3 +189,16 @@ def test_a_step_the_persons_job_has_done_is_not_asked_of_them() -> None:
     years = "as a software developer or data scientist"
     assert any(years in s for s in plan_teacher.after_plan[:1])
     assert not any(years in s for s in plan_developer.after_plan)
+
+
+def test_someone_outside_the_base_can_stay_and_upgrade_in_their_own_work() -> None:
+    profile = Profile(onet_code="29-1292.00", stay=True, hours_per_week=3)  # a dental hygienist
+    plan, targets, _ = plan_for(kb(), profile, [], ["nurse"], table())
+    assert plan is not None and plan.scope == "stay_and_upgrade" and targets == []
+    assert plan.target_role is None and set(plan.skills) <= {"ai-fluency", "ai-output-evaluation"}
+    practice = [i for w in plan.weeks for i in w.items if i.kind == "practice"]
+    assert practice  # their own work: health practice, or their most exposed task
+    text = compose.plan_answer(kb(), profile, plan, targets, [], [], False, None)
+    assert "This plan keeps you in your work" in text
+    moving = plan_for(kb(), profile.model_copy(update={"stay": False}), [], ["nurse"], table())[0]
+    assert moving is not None and moving.scope != "stay_and_upgrade"
