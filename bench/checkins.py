@@ -69,8 +69,61 @@ async def _measure() -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
+SENDERS = 300
+
+
+async def _send_rate() -> list[tuple[str, str]]:
+    """300 check-ins due at once, sent by the Telegram door through the fake Bot API: how fast
+    they go out, and the most sent in any one second (Telegram allows about 30 overall)."""
+    from bench.common import scratch_container
+    from bot.adapters.telegram.runner import start_telegram, stop_telegram
+    from bot.core.models import UserRef
+    from tests.fakes.embedder import HashEmbedder
+    from tests.fakes.telegram_server import FakeTelegram
+
+    telegram = FakeTelegram()
+    await telegram.start()
+    container, _ = scratch_container(
+        TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_BASE_URL=telegram.base_url,
+        COACH_CHECKIN_SCAN_SECONDS=0.2, embedder=HashEmbedder(),
+    )  # fmt: skip
+    service = container.service()
+    await service.start()
+    due = datetime(2026, 12, 7, 17, 0, tzinfo=UTC)
+    for n in range(1, SENDERS + 1):
+        await service.store.set_checkin(
+            UserRef(platform="telegram", user_id=str(n)), str(n), 0, "18:00", "UTC", due
+        )
+    service.clock = lambda: due + timedelta(hours=1)  # 18:00 UTC on a Monday: all due, none quiet
+    app = await start_telegram(service, container.settings)
+    try:
+        began = time.perf_counter()
+        while sum(1 for s in telegram.sent if s.method == "sendMessage") < SENDERS:
+            if time.perf_counter() - began > 120:
+                break
+            await asyncio.sleep(0.05)
+        sends = sorted(s.at for s in telegram.sent if s.method == "sendMessage")
+    finally:
+        await stop_telegram(app)
+        await service.close()
+        await telegram.stop()
+    span = sends[-1] - sends[0] if len(sends) > 1 else 0.0
+    busiest = max((sum(1 for t in sends if start <= t < start + 1) for start in sends), default=0)
+    return [
+        (
+            f"check-ins: {SENDERS} due at once, sent through the Telegram door",
+            f"{len(sends)} in {span:.1f} s",
+        ),
+        ("check-ins: most sent in any one second (Telegram's limit about 30)", str(busiest)),
+    ]
+
+
+def run_all() -> list[tuple[str, str]]:
+    return asyncio.run(_measure()) + asyncio.run(_send_rate())
+
+
 def run() -> list[tuple[str, str]]:
-    return asyncio.run(_measure())
+    return run_all()
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from bot.core.service import CoachService
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+CHECKIN_SEND_INTERVAL = 1 / 5  # seconds between check-in DMs (each may open a DM channel too)
 
 MAX_INPUT = 4000
 EDIT_INTERVAL = 1.0
@@ -126,6 +127,7 @@ class CoachBot(commands.AutoShardedBot):
                 log.warning("discord: a check-in could not be sent (%s)", error.status)
                 result = "failed"
             await self.service.checkin_done(checkin, result)
+            await asyncio.sleep(CHECKIN_SEND_INTERVAL)  # DMs are not urgent: leave room for answers
 
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

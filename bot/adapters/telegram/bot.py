@@ -47,6 +47,7 @@ from bot.core.service import CoachService
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+CHECKIN_SEND_INTERVAL = 1 / 20  # seconds between check-ins: 20 a second at most
 
 MAX_INPUT = 4000
 EDIT_INTERVAL = 1.0  # seconds between edits of a streamed message, per chat
@@ -322,6 +323,9 @@ class TelegramCoach:
                 log.warning("telegram: a check-in could not be sent (%s)", error)
                 result = "failed"
             await self.service.checkin_done(checkin, result)
+            # Check-ins are not urgent: paced below Telegram's ~30 a second, they leave room for
+            # answers (PTB's limiter alone lets a burst of 30 through on top of its rate).
+            await asyncio.sleep(CHECKIN_SEND_INTERVAL)
 
     async def progress(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
