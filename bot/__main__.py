@@ -25,7 +25,7 @@ from bot.container import Container, configure_logging, freeze_startup_objects
 from bot.core.dialogue import PROGRESS_COMMANDS
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.knowledge.index import Progress
-from bot.core.models import UserRef
+from bot.core.models import Answer, ReplyChoice, UserRef
 from bot.core.reply import Reply
 from bot.core.service import CoachService
 from bot.settings import Settings
@@ -388,6 +388,7 @@ async def _chat(container: Container, user: UserRef) -> None:
     await start_with_progress(service)
     typer.echo("AI Career Coach. Tell me about your work, or type /help. /quit to leave.")
     console = Console(highlight=False)
+    choices: list[ReplyChoice] = []  # the last answer's buttons, offered as numbers here
     try:
         while True:
             try:
@@ -398,7 +399,10 @@ async def _chat(container: Container, user: UserRef) -> None:
                 continue
             if text in {"/quit", "/exit", "/q"}:
                 break
+            if text.isdigit() and 1 <= int(text) <= len(choices):
+                text = choices[int(text) - 1].text  # a numbered choice: as if pressed
             typer.echo("\ncoach> ", nl=False)
+            choices = []
             try:
                 reply = await _chat_command(service, user, text)
                 if reply is None and service.answerer is not None:
@@ -408,23 +412,28 @@ async def _chat(container: Container, user: UserRef) -> None:
                         sys.stdout.flush()
                     reply = ""
                 elif reply is None:
-                    reply = (await service.ask(user, text)).reply
+                    reply = await service.ask(user, text)
             except CoachError as error:
                 reply = error.message
+            if isinstance(reply, Answer):
+                choices = [c for c in reply.choices if not c.text.isdigit()]  # numbers already shown
+                reply = reply.reply
             terminal.show(console, reply if isinstance(reply, Reply) else Reply.of(reply))
+            if choices:
+                typer.echo("\n" + "   ".join(f"{n}. {c.label}" for n, c in enumerate(choices, 1)))
     finally:
         await service.close()
 
 
-async def _chat_command(service: CoachService, user: UserRef, text: str) -> Reply | str | None:
+async def _chat_command(service: CoachService, user: UserRef, text: str) -> Answer | Reply | str | None:
     parts = text.split()
     command = parts[0].lower()
     if command == "/help":
         return CHAT_HELP
     if command == "/plan":
-        return (await service.full_plan(user)).reply
+        return await service.full_plan(user)
     if command == "/progress":
-        return (await service.progress(user)).reply
+        return await service.progress(user)
     if command == "/checkin":
         return "Weekly check-ins come as a message on Telegram or Discord: use /checkin there."
     if command in PROGRESS_COMMANDS:

@@ -235,3 +235,12 @@ def test_checkins_due_lists_the_schedule_at_a_time(env: dict[str, str]) -> None:
     assert row["user"] == "telegram:7" and row["zone"] == "Europe/Berlin" and row["at"] == "18:00"
     assert row["due"].startswith("2026-12-07T17:00:00")
     assert run_cli("checkins", "due", "--at", "next tuesday", env=env).returncode == 2
+
+
+def test_chat_offers_progress_as_numbered_choices(env: dict[str, str]) -> None:
+    session = "I'm a paralegal with 3 hours a week\n1\n/progress\n/quit\n"
+    result = run_cli("chat", "--user", "numbers", env=env, stdin=session)
+    assert result.returncode == 0, result.stderr
+    assert "1. ✅ Done   2. ⏭ Skip   3. ⏳ Need more time" in result.stdout
+    assert "Marked done: " in result.stdout  # "1" pressed the first choice
+    assert "Your progress: " in result.stdout
