@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import discord
 
+from bot.adapters.markup import Markup
 from bot.adapters.text import split_text
 from bot.core.compose import ITEM_LABELS
 from bot.core.models import Answer
-from bot.core.reply import Block, Reply, Span
+from bot.core.reply import Reply
 
 MESSAGE_LIMIT = 2000
 FIELD_LIMIT = 1024
@@ -24,46 +25,20 @@ def escape(text: str, line_start: bool) -> str:
     return discord.utils.escape_markdown("x" + text, as_needed=True)[1:]
 
 
-def span_markdown(span: Span, line_start: bool = False) -> str:
-    text = escape(span.text, line_start)
-    if span.code:
-        text = f"`{span.text.replace('`', '')}`"
-    if span.bold:
-        text = f"**{text}**"
-    if span.italic:
-        text = f"*{text}*"
-    if span.url:
-        text = f"[{text}](<{span.url}>)"  # <...>: no preview card under the message
-    return text
-
-
-def spans_markdown(spans: list[Span]) -> str:
-    out: list[str] = []
-    for index, span in enumerate(spans):
-        starts_line = index == 0 or spans[index - 1].text.endswith("\n")
-        out.append(span_markdown(span, starts_line))
-    return "".join(out)
-
-
-def block_markdown(block: Block) -> str:
-    if block.kind == "heading":
-        return f"**{spans_markdown(block.spans)}**"
-    if block.kind == "bullets":
-        marks = [f"{i + 1}." if block.ordered else "-" for i in range(len(block.items))]
-        return "\n".join(f"{m} {spans_markdown(item)}" for m, item in zip(marks, block.items, strict=True))
-    if block.kind == "sources":
-        return "**Sources:** " + "; ".join(spans_markdown(item) for item in block.items)
-    if block.kind == "weeks":
-        lines = "\n".join(spans_markdown(item) for item in block.items)
-        return f"{spans_markdown(block.spans)}\n\n{lines}" if block.spans else lines
-    return spans_markdown(block.spans)
+MARKDOWN = Markup(
+    escape=escape,
+    code=lambda text: f"`{text.replace('`', '')}`",
+    bold=lambda text: f"**{text}**",
+    italic=lambda text: f"*{text}*",
+    link=lambda text, url: f"[{text}](<{url}>)",  # <...>: no preview card under the message
+    bullet=lambda block, index: f"{index + 1}." if block.ordered else "-",
+)
 
 
 def to_markdown(reply: Reply, without: frozenset[str] = frozenset()) -> str:
     """Discord Markdown, every span escaped; `without` leaves out kinds of block (the weeks and
     sources when a plan goes as embeds that carry them)."""
-    kept = Reply(blocks=[b for b in reply.blocks if b.kind not in without])
-    return kept.joined([block_markdown(b) for b in kept.blocks])
+    return MARKDOWN.reply(Reply(blocks=[b for b in reply.blocks if b.kind not in without]))
 
 
 def text_pieces(reply: Reply | str, without: frozenset[str] = frozenset()) -> list[str]:

@@ -4,41 +4,22 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.adapters.markup import Markup
 from bot.adapters.text import split_text
-from bot.core.reply import Block, Reply, Span
+from bot.core.reply import Block, Reply
 
 TELEGRAM_LIMIT = 4096
 PLAIN_CHUNK = 3500  # escaping and links make HTML longer than its text
 
 
-def span_html(span: Span) -> str:
-    html = escape(span.text, quote=False)
-    if span.code:
-        html = f"<code>{html}</code>"
-    if span.bold:
-        html = f"<b>{html}</b>"
-    if span.italic:
-        html = f"<i>{html}</i>"
-    if span.url:
-        html = f'<a href="{escape(span.url, quote=True)}">{html}</a>'
-    return html
-
-
-def spans_html(spans: list[Span]) -> str:
-    return "".join(span_html(s) for s in spans)
-
-
-def block_html(block: Block) -> str:
-    if block.kind == "heading":
-        return f"<b>{spans_html(block.spans)}</b>"
-    if block.kind == "bullets":
-        return "\n".join(f"{block.marker(i)} {spans_html(item)}" for i, item in enumerate(block.items))
-    if block.kind == "sources":
-        return "<b>Sources:</b> " + "; ".join(spans_html(item) for item in block.items)
-    if block.kind == "weeks":
-        lines = "\n".join(spans_html(item) for item in block.items)
-        return f"{spans_html(block.spans)}\n\n{lines}" if block.spans else lines
-    return spans_html(block.spans)
+HTML = Markup(
+    escape=lambda text, _line_start: escape(text, quote=False),
+    code=lambda text: f"<code>{escape(text, quote=False)}</code>",
+    bold=lambda html: f"<b>{html}</b>",
+    italic=lambda html: f"<i>{html}</i>",
+    link=lambda html, url: f'<a href="{escape(url, quote=True)}">{html}</a>',
+    bullet=lambda block, index: block.marker(index),
+)
 
 
 def plain_pieces(text: str, limit: int) -> list[tuple[str, str]]:
@@ -46,8 +27,7 @@ def plain_pieces(text: str, limit: int) -> list[tuple[str, str]]:
 
 
 def to_html(reply: Reply | str, links: dict[str, str] | None = None) -> str:
-    reply = reply if isinstance(reply, Reply) else Reply.of(reply, links)
-    return reply.joined([block_html(b) for b in reply.blocks])
+    return HTML.reply(reply if isinstance(reply, Reply) else Reply.of(reply, links))
 
 
 def html_pieces(reply: Reply | str, links: dict[str, str] | None = None) -> list[tuple[str, str]]:
