@@ -8,14 +8,22 @@ answer goes, and the help. Rendering the core's structured reply is each door's 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
+import os
+import socket
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
 from bot.adapters.text import RateLimiter
 from bot.core.errors import CoachError
 from bot.core.models import Answer, UserRef
+from bot.core.profiles import Checkin
 from bot.core.service import CoachService
+
+log = logging.getLogger(__name__)
 
 PROFILE_FIELDS = {"role": "current_role", "target": "target_role", "hours": "hours_per_week",
                   "years": "experience_years"}  # fmt: skip
@@ -98,3 +106,24 @@ async def profile_text(service: CoachService, user: UserRef) -> str:
     profile = await service.get_profile(user)
     lines = [f"**{label}:** {value}" for label, value in await service.profile_summary(profile)]
     return "\n".join([*lines, "", PROFILE_HINT])
+
+
+CheckinSender = Callable[[Checkin, Answer], Awaitable[str]]  # -> "sent", "blocked" or "failed"
+
+
+async def send_checkins_forever(
+    service: CoachService, platform: str, send: CheckinSender, every: float, pace: float,
+    running: Callable[[], bool] = lambda: True,
+) -> None:  # fmt: skip
+    """Every `every` seconds, claim this platform's due check-ins and send them one by one,
+    `pace` seconds apart (they are not urgent: answers go first). The schedule is in the
+    database and each check-in is claimed before it is sent, so replicas never send one twice."""
+    owner = f"{platform}:{socket.gethostname()}:{os.getpid()}:{id(send)}"
+    while running():
+        try:
+            for checkin, answer in await service.claim_checkins(platform, owner):
+                await service.checkin_done(checkin, await send(checkin, answer))
+                await asyncio.sleep(pace)
+        except CoachError as error:  # the database is down: try again next round
+            log.warning("%s: check-in scan failed (%s)", platform, error.message)
+        await asyncio.sleep(every)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
 from typing import Any
 
@@ -25,10 +23,12 @@ from bot.adapters.door import (
     over_limit,
     profile_text,
     route,
+    send_checkins_forever,
 )
 from bot.adapters.text import RateLimiter, ThrottledStream, stats_line
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.models import Answer
+from bot.core.profiles import Checkin
 from bot.core.reply import Reply
 from bot.core.service import CoachService
 from bot.settings import Settings
@@ -97,37 +97,25 @@ class CoachBot(commands.AutoShardedBot):
         await super().close()
 
     async def checkin_loop(self, every: float) -> None:
-        """Send due check-ins by DM, every `every` seconds. The schedule is in the database;
-        this process claims what it sends, so replicas never send one twice."""
-        await self.wait_until_ready()
-        owner = f"discord:{socket.gethostname()}:{os.getpid()}:{id(self)}"
-        while not self.closing:
-            try:
-                await self.send_due_checkins(owner)
-            except CoachError as error:  # the database is down: try again next round
-                log.warning("discord: check-in scan failed (%s)", error.message)
-            await asyncio.sleep(every)
-
-    async def send_due_checkins(self, owner: str) -> None:
-        for checkin, answer in await self.service.claim_checkins("discord", owner):
+        async def send(checkin: Checkin, answer: Answer) -> str:
             try:
                 person = self.get_user(int(checkin.address)) or await self.fetch_user(int(checkin.address))
                 pieces = text_pieces(answer.reply)
                 for index, piece in enumerate(pieces):
-                    view = (
-                        feedback_view(answer, self.service)
-                        if index == len(pieces) - 1
-                        else discord.utils.MISSING
-                    )
+                    last = index == len(pieces) - 1
+                    view = feedback_view(answer, self.service) if last else discord.utils.MISSING
                     await person.send(piece, allowed_mentions=NO_PINGS, view=view)
-                result = "sent"
             except discord.Forbidden:  # closed DMs (50007) or no shared server: stop, never retry
-                result = "blocked"
+                return "blocked"
             except discord.HTTPException as error:
                 log.warning("discord: a check-in could not be sent (%s)", error.status)
-                result = "failed"
-            await self.service.checkin_done(checkin, result)
-            await asyncio.sleep(CHECKIN_SEND_INTERVAL)  # DMs are not urgent: leave room for answers
+                return "failed"
+            return "sent"
+
+        await self.wait_until_ready()
+        await send_checkins_forever(
+            self.service, "discord", send, every, CHECKIN_SEND_INTERVAL, running=lambda: not self.closing
+        )
 
     async def on_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
 
 from telegram import (
@@ -37,11 +35,13 @@ from bot.adapters.door import (
     over_limit,
     profile_command,
     route,
+    send_checkins_forever,
 )
 from bot.adapters.telegram.render import TELEGRAM_LIMIT, html_pieces, to_html
 from bot.adapters.text import RateLimiter, ThrottledStream, stats_line
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.models import Answer, UserRef
+from bot.core.profiles import Checkin
 from bot.core.reply import Reply
 from bot.core.service import CoachService
 from bot.settings import Settings
@@ -296,18 +296,7 @@ class TelegramCoach:
         await message.reply_text(text)
 
     async def checkin_loop(self, app: Application, every: float) -> None:
-        """Send the check-ins that are due, every `every` seconds, to each person's private
-        chat. The schedule is in the database; this process claims what it sends."""
-        owner = f"telegram:{socket.gethostname()}:{os.getpid()}:{id(self)}"
-        while True:
-            try:
-                await self.send_due_checkins(app, owner)
-            except CoachError as error:  # the database is down: try again next round
-                log.warning("telegram: check-in scan failed (%s)", error.message)
-            await asyncio.sleep(every)
-
-    async def send_due_checkins(self, app: Application, owner: str) -> None:
-        for checkin, answer in await self.service.claim_checkins("telegram", owner):
+        async def send(checkin: Checkin, answer: Answer) -> str:
             try:
                 for index, (rich, _plain) in enumerate(pieces := html_pieces(answer.reply)):
                     last = index == len(pieces) - 1
@@ -316,16 +305,15 @@ class TelegramCoach:
                         reply_markup=self.feedback_markup(answer) if last else None,
                         disable_web_page_preview=True,
                     )  # fmt: skip
-                result = "sent"
             except Forbidden:  # they blocked the bot: stop, never retry
-                result = "blocked"
+                return "blocked"
             except TelegramError as error:
                 log.warning("telegram: a check-in could not be sent (%s)", error)
-                result = "failed"
-            await self.service.checkin_done(checkin, result)
-            # Check-ins are not urgent: paced below Telegram's ~30 a second, they leave room for
-            # answers (PTB's limiter alone lets a burst of 30 through on top of its rate).
-            await asyncio.sleep(CHECKIN_SEND_INTERVAL)
+                return "failed"
+            return "sent"
+
+        # PTB's limiter alone lets a burst of 30 through on top of its rate: pace below it.
+        await send_checkins_forever(self.service, "telegram", send, every, CHECKIN_SEND_INTERVAL)
 
     async def progress(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
