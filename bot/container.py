@@ -94,6 +94,8 @@ class Container:
                 occupation_folders=self.settings.occupation_folders,
                 cache_dir=self.settings.data_dir / "vectors",
                 checkins_enabled=self.settings.checkins,
+                rate_limit_per_minute=self.settings.rate_limit_per_minute,
+                shared_limits=not url.startswith("sqlite"),  # a server database: replicas may share it
             )
         return self._service
 

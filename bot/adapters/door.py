@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
-from bot.adapters.text import RateLimiter
 from bot.core.errors import CoachError
 from bot.core.models import Answer, UserRef
 from bot.core.profiles import Checkin
@@ -42,13 +41,15 @@ PERSONAL_SENT_TO_DM = "That's personal, so I've sent it to you in a DM."
 PERSONAL_NO_DM = "That's personal, and I can't DM you: use /ask or /plan, which only you can see."
 
 
-def over_limit(limiter: RateLimiter, key: str, always_tell: bool = False) -> str | None:
+async def over_limit(service: CoachService, key: str, always_tell: bool = False) -> str | None:
     """None while the person may ask; otherwise what to tell them, once per window (or every
-    time, where the reply is only theirs to see), and "" for staying quiet."""
-    if limiter.allow(key):
+    time, where the reply is only theirs to see), and "" for staying quiet. Replicas sharing a
+    database share the count and the one refusal (core/limits.py)."""
+    admission = await service.limits.admit(key)
+    if admission.allowed:
         return None
-    if always_tell or limiter.tell(key):
-        return rate_limited(max(1.0, limiter.retry_in(key)))
+    if always_tell or admission.tell:
+        return rate_limited(max(1.0, admission.retry_in))
     return ""
 
 

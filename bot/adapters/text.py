@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import deque
 from typing import Any
 
 
@@ -62,48 +61,6 @@ def stats_line(stats: dict[str, Any]) -> str:
         f"Documents: {sum(docs.values())} ({kinds}); chunks: {stats.get('chunks', 0)}; "
         f"users: {stats.get('users', 0)}; answers today: {stats.get('answers_today', 0)}."
     )
-
-
-class RateLimiter:
-    """At most `limit` events per `window` seconds per key (a sliding window)."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._events: dict[str, deque[float]] = {}
-        self._told: dict[str, float] = {}
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        events = self._events.setdefault(key, deque())
-        while events and now - events[0] >= self.window:
-            events.popleft()
-        if len(events) >= self.limit:
-            return False
-        events.append(now)
-        if len(self._events) > 50_000:  # forget idle users
-            for idle in [k for k, v in self._events.items() if not v or now - v[-1] >= self.window]:
-                del self._events[idle]
-        return True
-
-    def tell(self, key: str, now: float | None = None) -> bool:
-        """Whether to tell a limited user so: once per window, then silence, so that a flood
-        of messages does not become a flood of refusals (in a group most of all)."""
-        now = time.monotonic() if now is None else now
-        told = self._told.get(key)
-        if told is not None and now - told < self.window:
-            return False
-        self._told[key] = now
-        if len(self._told) > 50_000:
-            self._told = {k: t for k, t in self._told.items() if now - t < self.window}
-        return True
-
-    def retry_in(self, key: str, now: float | None = None) -> float:
-        now = time.monotonic() if now is None else now
-        events = self._events.get(key)
-        if not events or len(events) < self.limit:
-            return 0.0
-        return max(0.0, self.window - (now - events[0]))
 
 
 class ThrottledStream:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    case,
     delete,
     event,
     func,
@@ -94,6 +95,17 @@ class CheckinRow(Base):
     last_sent: Mapped[datetime | None] = mapped_column(DateTime)
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RateRow(Base):
+    """How many questions one person asked in the current window, shared by every replica."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer)  # wall-clock seconds // window length
+    count: Mapped[int] = mapped_column(Integer)
+    told: Mapped[int | None] = mapped_column(Integer)  # the window whose refusal was sent
 
 
 @dataclass(frozen=True)
@@ -271,6 +283,36 @@ class ProfileStore:
             row.feedback = 1 if value > 0 else -1
             return True
 
+    # -- rate limits (limits.SharedLimits) -------------------------------------------------
+
+    async def count_request(self, key: str, window: int) -> int:
+        """Count one question in `window` and return the window's count: one atomic upsert, so
+        replicas counting the same person at once never lose a count."""
+        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(RateRow).values(key=key, window=window, count=1, told=None)
+        fresh = statement.excluded.window != RateRow.window
+        statement = statement.on_conflict_do_update(
+            index_elements=[RateRow.key],
+            set_={
+                "count": case((fresh, 1), else_=RateRow.count + 1),
+                "told": case((fresh, None), else_=RateRow.told),
+                "window": statement.excluded.window,
+            },
+        ).returning(RateRow.count)
+        async with self._writing(), self._sessions.begin() as session:
+            return int((await session.execute(statement)).scalar_one())
+
+    async def mark_refusal_told(self, key: str, window: int) -> bool:
+        """True for exactly one caller per person and window: the one that tells the refusal."""
+        async with self._writing(), self._sessions.begin() as session:
+            result = await session.execute(
+                update(RateRow)
+                .where(RateRow.key == key, RateRow.window == window,
+                       or_(RateRow.told.is_(None), RateRow.told != window))
+                .values(told=window)
+            )  # fmt: skip
+            return result.rowcount == 1
+
     # -- check-ins ------------------------------------------------------------------------
 
     async def set_checkin(
@@ -339,6 +381,7 @@ class ProfileStore:
         async with self._writing():
             async with self._sessions.begin() as session:
                 await session.execute(delete(CheckinRow).where(CheckinRow.user_key == user.key))
+                await session.execute(delete(RateRow).where(RateRow.key == user.key))
                 await session.execute(delete(TurnRow).where(TurnRow.user_key == user.key))
                 result = await session.execute(delete(UserRow).where(UserRow.key == user.key))
             if self.engine.dialect.name == "sqlite":

@@ -23,6 +23,7 @@ from bot.core.errors import CoachError, InvalidInput
 from bot.core.knowledge.index import ReloadReport
 from bot.core.knowledge.loader import KnowledgeBase
 from bot.core.knowledge.service import KnowledgeService
+from bot.core.limits import Limits, LocalLimits, SharedLimits
 from bot.core.memory import ANSWERED_WITHOUT_MEMORY, Memory
 from bot.core.models import Answer, Citation, Plan, Profile, ReplyChoice, TargetSuggestion, UserRef
 from bot.core.plans import plan_for, progress_for
@@ -64,6 +65,8 @@ class CoachService:
         occupation_folders: list[Path] | None = None,
         cache_dir: Path | None = None,
         checkins_enabled: bool = True,
+        rate_limit_per_minute: int = 6,
+        shared_limits: bool = False,
     ) -> None:
         self.occupation_folders = occupation_folders or []
         self.cache_dir = cache_dir
@@ -85,6 +88,9 @@ class CoachService:
         self._idle.set()
         self.checkins_enabled = checkins_enabled
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)  # tests move time on
+        # Replicas sharing a database must share the count too; one process keeps it in memory.
+        limit = rate_limit_per_minute
+        self.limits: Limits = SharedLimits(store, limit) if shared_limits else LocalLimits(limit)
 
     # -- lifecycle ----------------------------------------------------------------------
 

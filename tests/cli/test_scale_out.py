@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -130,7 +131,7 @@ async def test_two_replicas_share_the_index_and_the_profiles(
         COACH_DATABASE_URL=await postgres_server.create_database(),
         COACH_INDEX_WATCH_SECONDS="0.5",
         COACH_LOG_LEVEL="INFO",
-        COACH_RATE_LIMIT_PER_MINUTE="100",
+        COACH_RATE_LIMIT_PER_MINUTE="4",
     )
     a, b = Replica("a", env, telegram), Replica("b", env, telegram)
     try:
@@ -155,6 +156,16 @@ async def test_two_replicas_share_the_index_and_the_profiles(
         assert versions[0] == versions[1] > 1
         again = await b.reload()
         assert "0 added, 0 updated, 0 removed" in again and "0 embedded" in again
+
+        # A flood split across the replicas is limited as one: 4 answers and one refusal in all.
+        while time.time() % 60 > 40:  # the shared count runs in wall-clock minutes
+            await asyncio.sleep(1)
+        await asyncio.gather(*[(a, b)[i % 2].post(77, f"what is prompt engineering? {i}") for i in range(8)])
+        await telegram.wait_sent(5, 77, timeout=60, method="sendMessage")
+        await asyncio.sleep(2)
+        replies = telegram.texts(77)
+        assert len(replies) == 5, replies
+        assert sum("faster than I can think" in reply for reply in replies) == 1
 
         codes, logs = zip(*[await r.stop() for r in (a, b)], strict=True)
         assert codes == (0, 0), logs

@@ -25,7 +25,7 @@ from bot.adapters.door import (
     route,
     send_checkins_forever,
 )
-from bot.adapters.text import RateLimiter, ThrottledStream, stats_line
+from bot.adapters.text import ThrottledStream, stats_line
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.models import Answer
 from bot.core.profiles import Checkin
@@ -65,7 +65,6 @@ class CoachBot(commands.AutoShardedBot):
         )
         self.service = service
         self.settings = settings
-        self.limiter = RateLimiter(settings.rate_limit_per_minute, 60.0)
         self.closing = False  # set on shutdown: no new conversations start
         self._checkins: asyncio.Task[None] | None = None
 
@@ -184,7 +183,7 @@ class CoachCog(commands.Cog):
         self.service = bot.service
 
     async def limited(self, interaction: discord.Interaction) -> bool:
-        told = over_limit(self.bot.limiter, discord_user(interaction.user).key, always_tell=True)
+        told = await over_limit(self.service, discord_user(interaction.user).key, always_tell=True)
         if told is None:
             return False
         await interaction.followup.send(told, ephemeral=True)  # only they see it: tell every time
@@ -341,7 +340,7 @@ class CoachCog(commands.Cog):
                                 allowed_mentions=NO_PINGS)  # fmt: skip
             return
         user = discord_user(message.author)
-        told = over_limit(self.bot.limiter, user.key)
+        told = await over_limit(self.service, user.key)
         if told is not None:
             if told:
                 await message.reply(told, allowed_mentions=NO_PINGS)

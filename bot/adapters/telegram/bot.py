@@ -38,7 +38,7 @@ from bot.adapters.door import (
     send_checkins_forever,
 )
 from bot.adapters.telegram.render import TELEGRAM_LIMIT, html_pieces, to_html
-from bot.adapters.text import RateLimiter, ThrottledStream, stats_line
+from bot.adapters.text import ThrottledStream, stats_line
 from bot.core.errors import CoachError, KnowledgeValidationError
 from bot.core.models import Answer, UserRef
 from bot.core.profiles import Checkin
@@ -109,11 +109,10 @@ def parse_hours(data: str) -> float | None:
 class TelegramCoach:
     """A thin door: Telegram updates in, CoachService calls, Telegram messages out."""
 
-    def __init__(self, service: CoachService, settings: Settings, rate_per_minute: int = 6) -> None:
+    def __init__(self, service: CoachService, settings: Settings) -> None:
         self.service = service
         self.settings = settings
         self.admins = set(settings.telegram_admin_ids)
-        self.limiter = RateLimiter(rate_per_minute, 60.0)
         self._announcing: asyncio.Task[None] | None = None
 
     # -- building -----------------------------------------------------------------------
@@ -413,7 +412,7 @@ class TelegramCoach:
             await message.reply_text("Yes? Ask me about your job, a role or a skill.")
             return
         user = user_ref(update)
-        told = over_limit(self.limiter, user.key)
+        told = await over_limit(self.service, user.key)
         if told is not None:
             if told:
                 await message.reply_text(told)

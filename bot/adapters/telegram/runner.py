@@ -28,7 +28,7 @@ CHECKIN_TASK = "check-in loop"
 
 
 async def start_telegram(service: CoachService, settings: Settings) -> Application:
-    coach = TelegramCoach(service, settings, rate_per_minute=settings.rate_limit_per_minute)
+    coach = TelegramCoach(service, settings)
     app = coach.build()
     try:
         await app.initialize()  # getMe: without it the bot cannot run
