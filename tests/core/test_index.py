@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import chromadb
+import numpy as np
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
@@ -173,3 +174,29 @@ def test_local_model_missing_weights_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(EmbeddingError, match="weights not found"):
         LocalEmbedder(model_dir=tmp_path).embed_query("hello")
+
+
+def test_local_model_serves_a_crowd_of_callers_with_shared_passes(real_container: Container) -> None:
+    """Callers arriving while a forward pass runs share the next one; each still gets exactly
+    its own vectors, and a text embedded moments ago is not embedded again."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.core.embeddings import LocalEmbedder
+
+    embedder = real_container.embedder
+    assert isinstance(embedder, LocalEmbedder)
+    texts = [f"I have worked as a paralegal for {n} years and want to learn SQL" for n in range(40)]
+    alone = {t: embedder.embed_query(t) for t in texts[:3]}
+    before = embedder.passes
+    with ThreadPoolExecutor(8) as pool:
+        crowd = list(pool.map(lambda t: embedder.embed_documents([t, "what is prompt engineering?"]), texts))
+    assert embedder.passes - before < len(texts) - 3  # shared, not one pass per caller
+    for text, (mine, shared) in zip(texts, crowd, strict=True):
+        assert len(mine) == 384 and np.allclose(shared, crowd[0][1], atol=1e-5)  # padding noise only
+        if text in alone:
+            assert mine == alone[text]  # remembered: the very same vector
+    again = embedder.passes
+    embedder.embed_query(texts[10])
+    assert embedder.passes == again
+    one, other = np.asarray(crowd[5][0]), np.asarray(embedder.encode([texts[5] + "!"])[0])
+    assert float(one @ other) > 0.9  # the same meaning, batched or alone
