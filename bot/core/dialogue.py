@@ -308,7 +308,15 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
     )
     if hours_assumed:
         turn.notes.append("hours_per_week was not given: planned with 5")
-    summary = progress_for(kb, profile, turn.state.near_roles, turn.engine.table)
+    # Progress is shown once something is marked; until then the plan's first item is next.
+    summary = (
+        progress_for(kb, profile, turn.state.near_roles, turn.engine.table) if profile.progress else None
+    )
+    has_next = (
+        summary.next is not None
+        if summary
+        else any(i.kind != "milestone" for w in plan.weeks for i in w.items)
+    )
     return Answer(
         intent=intent,
         answer=text,
@@ -316,8 +324,8 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
         target_roles=[t.id for t in targets],
         targets=targets,
         plan=plan,
-        progress=summary if profile.progress else None,  # shown once something is marked
-        choices=progress_choices(summary),
+        progress=summary,
+        choices=list(PROGRESS_CHOICES) if has_next else [],
         sources=citations,
         notes=turn.notes,
         exposure=exposure,
@@ -527,14 +535,15 @@ WEEK_NUMBER = re.compile(r"\bweek\s*(\d{1,2})\b", re.IGNORECASE)
 WORD = re.compile(r"[a-z0-9]{4,}")
 
 
+PROGRESS_CHOICES = [
+    ReplyChoice(label="✅ Done", text="/done"),
+    ReplyChoice(label="⏭ Skip", text="/skip"),
+    ReplyChoice(label="⏳ Need more time", text="/later"),
+]
+
+
 def progress_choices(progress: Progress | None) -> list[ReplyChoice]:
-    if progress is None or progress.next is None:
-        return []
-    return [
-        ReplyChoice(label="✅ Done", text="/done"),
-        ReplyChoice(label="⏭ Skip", text="/skip"),
-        ReplyChoice(label="⏳ Need more time", text="/later"),
-    ]
+    return [] if progress is None or progress.next is None else list(PROGRESS_CHOICES)
 
 
 def _items_meant(turn: Turn, plan: Plan) -> list[str]:

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -46,24 +47,39 @@ class Document:
 
 @dataclass
 class KnowledgeBase:
-    """A validated knowledge folder: every cross-reference resolves."""
+    """A validated knowledge folder: every cross-reference resolves. Read many times per answer
+    and never changed once loaded, so its views by type are built once (`add` resets them)."""
 
     documents: dict[str, Document] = field(default_factory=dict)
+    _views: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def add(self, document: Document) -> None:
+        self.documents[document.id] = document
+        self._views.clear()
 
     def of_type(self, doc_type: str) -> list[Document]:
-        return [doc for doc in self.documents.values() if doc.type == doc_type]
+        key = "type:" + doc_type
+        if key not in self._views:
+            self._views[key] = [doc for doc in self.documents.values() if doc.type == doc_type]
+        return list(self._views[key])
+
+    def _metas(self, doc_type: str, kind: type[Any]) -> dict[str, Any]:
+        key = "meta:" + doc_type
+        if key not in self._views:
+            self._views[key] = {d.id: d.meta for d in self.of_type(doc_type) if isinstance(d.meta, kind)}
+        return self._views[key]  # type: ignore[no-any-return]
 
     @property
     def roles(self) -> dict[str, RoleMeta]:
-        return {d.id: d.meta for d in self.of_type("role") if isinstance(d.meta, RoleMeta)}
+        return self._metas("role", RoleMeta)
 
     @property
     def skills(self) -> dict[str, SkillMeta]:
-        return {d.id: d.meta for d in self.of_type("skill") if isinstance(d.meta, SkillMeta)}
+        return self._metas("skill", SkillMeta)
 
     @property
     def guides(self) -> dict[str, GuideMeta]:
-        return {d.id: d.meta for d in self.of_type("guide") if isinstance(d.meta, GuideMeta)}
+        return self._metas("guide", GuideMeta)
 
     def counts(self) -> dict[str, int]:
         return {t: len(self.of_type(t)) for t in FOLDER_OF_TYPE}
@@ -270,7 +286,7 @@ def load_knowledge(root: Path) -> KnowledgeBase:
         if existing is not None:
             problems.append(Problem(relative, "id", f"{document.id!r} is also used by {existing.path}"))
             continue
-        kb.documents[document.id] = document
+        kb.add(document)
     problems.extend(_check_references(kb, broken))
     if problems:
         raise KnowledgeValidationError(problems)
