@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,10 +25,13 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy import (
+    insert as core_insert,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
 
 from bot.core.models import Profile, UserRef
 
@@ -108,6 +111,21 @@ class RateRow(Base):
     told: Mapped[int | None] = mapped_column(Integer)  # the window whose refusal was sent
 
 
+@dataclass
+class _Exchange:
+    """One question and answer waiting to be written (ProfileStore.record)."""
+
+    user: UserRef
+    question: str
+    answer: str
+    intent: str
+    mode: str
+    query: str | None
+    changes: dict[str, Any]
+    state: dict[str, Any] | None
+    result: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
 @dataclass(frozen=True)
 class Checkin:
     user_key: str
@@ -158,6 +176,8 @@ class ProfileStore:
         # SQLite has one writer at a time, and a reader upgrading to writer is refused at once
         # ("database is locked") rather than queued: queue writers here instead.
         self._write_lock = asyncio.Lock() if url.startswith("sqlite") else contextlib.nullcontext()
+        self._exchanges: list[_Exchange] = []  # waiting for the next group commit
+        self._recording = asyncio.Lock()
         self.started = False  # tables created (start() may fail while the database is down)
 
     def _writing(self) -> Any:
@@ -219,10 +239,65 @@ class ProfileStore:
         changes: dict[str, Any] | None = None,
         state: dict[str, Any] | None = None,
     ) -> int:
-        """One exchange and the profile fields it changed, in one transaction; the answer's id."""
+        """One exchange and the profile fields it changed, in one transaction; the answer's id.
+
+        Every answer waits for this, so exchanges arriving while one is being written are
+        written together by the next transaction (group commit): a crowd costs a few
+        transactions of three statements plus one per person, not four round trips each."""
+        exchange = _Exchange(user, question, answer, intent, mode, query, changes or {}, state)
+        self._exchanges.append(exchange)
+        async with self._recording:
+            if not exchange.result.done():
+                batch, self._exchanges = self._exchanges, []
+                try:
+                    ids = await self._write_exchanges(batch)
+                except BaseException as error:  # cancelled too: nobody in the batch may hang
+                    for waiting in batch:
+                        waiting.result.set_exception(error)
+                else:
+                    for waiting, answer_id in zip(batch, ids, strict=True):
+                        waiting.result.set_result(answer_id)
+        return exchange.result.result()
+
+    async def _write_exchanges(self, batch: list[_Exchange]) -> list[int]:
+        stamp = now()
+        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        turns: list[dict[str, Any]] = []
+        for e in batch:
+            turns += [
+                {"user_key": e.user.key, "role": "user", "text": e.question, "intent": e.intent,
+                 "query": e.query, "mode": None, "created_at": stamp},
+                {"user_key": e.user.key, "role": "assistant", "text": e.answer, "intent": e.intent,
+                 "query": None, "mode": e.mode, "created_at": stamp},
+            ]  # fmt: skip
+        keys = {e.user.key for e in batch}
+        # Keep each person's newest MAX_TURNS_KEPT; with fewer turns the bound is NULL.
+        newer = aliased(TurnRow)
+        oldest_kept = (
+            select(newer.id)
+            .where(newer.user_key == TurnRow.user_key)
+            .order_by(newer.id.desc())
+            .offset(MAX_TURNS_KEPT - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
         async with self._writing(), self._sessions.begin() as session:
-            _apply(await self._user_row(session, user), changes or {}, state)
-            return await self._add_turns(session, user, question, answer, intent, mode, query)
+            # One statement per set of changed fields (most answers change only the state).
+            for statement, rows in _user_upserts(batch, stamp, insert):
+                await session.execute(statement, rows)
+            # One multi-row statement on the table (the ORM would send a row at a time).
+            table = TurnRow.__table__
+            added = await session.execute(
+                core_insert(table).values(turns).returning(table.c.id, table.c.user_key, table.c.role)
+            )
+            answers: dict[str, list[int]] = {}
+            for turn_id, key, role in added.all():
+                if role == "assistant":
+                    answers.setdefault(key, []).append(turn_id)
+            await session.execute(delete(TurnRow).where(TurnRow.user_key.in_(keys), TurnRow.id < oldest_kept))
+        # RETURNING promises no order: each person's answers in id order, as they were added.
+        mine = {key: iter(sorted(ids)) for key, ids in answers.items()}
+        return [next(mine[e.user.key]) for e in batch]
 
     async def save_profile(self, user: UserRef, profile: Profile) -> Profile:
         """Set profile fields; the conversation state is left as it is."""
@@ -238,33 +313,6 @@ class ProfileStore:
             state = {**(row.state or {}), **changes}
             row.state = {k: v for k, v in state.items() if v is not None} or None
             row.updated_at = now()
-
-    @staticmethod
-    async def _add_turns(
-        session: AsyncSession,
-        user: UserRef,
-        question: str,
-        answer: str,
-        intent: str,
-        mode: str,
-        query: str | None,
-    ) -> int:
-        session.add(TurnRow(user_key=user.key, role="user", text=question, intent=intent, query=query))
-        reply = TurnRow(user_key=user.key, role="assistant", text=answer, intent=intent, mode=mode)
-        session.add(reply)
-        await session.flush()
-        # Keep the newest MAX_TURNS_KEPT: one statement; with fewer turns the bound is NULL
-        # and nothing is deleted.
-        oldest_kept = (
-            select(TurnRow.id)
-            .where(TurnRow.user_key == user.key)
-            .order_by(TurnRow.id.desc())
-            .offset(MAX_TURNS_KEPT - 1)
-            .limit(1)
-            .scalar_subquery()
-        )
-        await session.execute(delete(TurnRow).where(TurnRow.user_key == user.key, TurnRow.id < oldest_kept))
-        return reply.id
 
     @staticmethod
     async def _recent(session: AsyncSession, user: UserRef, limit: int) -> list[Turn]:
@@ -401,9 +449,31 @@ class ProfileStore:
             return {"users": int(users or 0), "answers_today": int(today or 0)}
 
 
+def _user_upserts(
+    batch: list[_Exchange], stamp: datetime, insert: Any
+) -> list[tuple[Any, list[dict[str, Any]]]]:
+    """Insert-or-update statements for the users of a batch, each with its rows."""
+    users = UserRow.__table__
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for e in batch:
+        fields = {
+            getattr(UserRow, f).property.columns[0].name: v
+            for f, v in {**e.changes, "state": e.state}.items()
+        }
+        row = {"key": e.user.key, "platform": e.user.platform, "user_id": e.user.user_id,
+               "created_at": stamp, "updated_at": stamp, **fields}  # fmt: skip
+        groups.setdefault(tuple(sorted(fields)), []).append(row)
+    statements = []
+    for names, rows in groups.items():
+        upsert = insert(users)
+        changed = {name: upsert.excluded[name] for name in (*names, "updated_at")}
+        statements.append((upsert.on_conflict_do_update(index_elements=[users.c.key], set_=changed), rows))
+    return statements
+
+
 def _apply(row: UserRow, fields: dict[str, Any], state: dict[str, Any] | None) -> None:
-    for field, value in fields.items():
-        setattr(row, field, value)
+    for name, value in fields.items():
+        setattr(row, name, value)
     row.state = state
     row.updated_at = now()
 

@@ -58,6 +58,26 @@ async def test_turns_keep_order_odd_text_and_are_pruned(store: ProfileStore) -> 
     assert kept[-1].text == f"a{MAX_TURNS_KEPT - 1}"
 
 
+async def test_exchanges_written_at_once_each_get_their_own_answer_id(store: ProfileStore) -> None:
+    """A crowd's exchanges share transactions (group commit); each answer id is that person's
+    answer, profiles get their own changes, and pruning keeps each person's newest turns."""
+    people = [UserRef(platform="telegram", user_id=str(100 + n)) for n in range(25)]
+    await asyncio.gather(*[store.record(p, "old q", "old a", "question", "offline", None)
+                           for p in people for _ in range(MAX_TURNS_KEPT // 2)])  # fmt: skip
+    ids = await asyncio.gather(*[
+        store.record(p, f"q of {p.user_id}", f"a for {p.user_id}", "plan", "offline", None,
+                     {"hours_per_week": float(n + 1)}, {"turn": n})
+        for n, p in enumerate(people)
+    ])  # fmt: skip
+    assert len(set(ids)) == len(people)
+    for n, (person, answer_id) in enumerate(zip(people, ids, strict=True)):
+        profile, state, turns = await store.recall(person, turns=MAX_TURNS_KEPT + 5)
+        assert profile.hours_per_week == n + 1 and state == {"turn": n}
+        assert turns[-1].id == answer_id and turns[-1].text == f"a for {person.user_id}"
+        assert len(turns) == MAX_TURNS_KEPT  # 42 written, the newest 40 kept
+        assert turns[-2].text == f"q of {person.user_id}"
+
+
 async def test_record_writes_the_exchange_and_only_the_changed_fields(store: ProfileStore) -> None:
     await store.save_profile(ALICE, Profile(current_role="paralegal", hours_per_week=5))
     answer_id = await store.record(
