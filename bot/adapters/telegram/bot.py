@@ -17,7 +17,6 @@ from telegram import (
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -37,6 +36,7 @@ from bot.adapters.door import (
     route,
     send_checkins_forever,
 )
+from bot.adapters.telegram.budget import BudgetedRateLimiter
 from bot.adapters.telegram.render import TELEGRAM_LIMIT, html_pieces, to_html
 from bot.adapters.text import ThrottledStream, stats_line
 from bot.core.errors import CoachError, KnowledgeValidationError
@@ -55,6 +55,12 @@ STREAM_ROLLOVER = 3800
 HOURS_CHOICES = (2, 3, 5, 8, 10)
 # During setup, a message this long (or any question) is answered, not taken as a setup answer.
 ONBOARDING_ANSWER_WORDS = 7
+
+
+def could_answer_setup(text: str) -> bool:
+    """A question, or more than a short answer, is answered, never swallowed by the setup
+    questions (the core takes from it whatever it says about the person)."""
+    return len(text.split()) < ONBOARDING_ANSWER_WORDS and "?" not in text
 COMMANDS = [
     BotCommand("start", "Start, and tell me about yourself"),
     BotCommand("plan", "Your full learning plan"),
@@ -114,6 +120,7 @@ class TelegramCoach:
         self.settings = settings
         self.admins = set(settings.telegram_admin_ids)
         self._announcing: asyncio.Task[None] | None = None
+        self.send_budget = BudgetedRateLimiter(max_retries=3)
 
     # -- building -----------------------------------------------------------------------
 
@@ -122,7 +129,7 @@ class TelegramCoach:
         builder = (
             ApplicationBuilder()
             .token(self.settings.telegram_bot_token.get_secret_value())
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(self.send_budget)
             .concurrent_updates(256)
             .post_init(self.announce)
         )
@@ -417,7 +424,10 @@ class TelegramCoach:
             if told:
                 await message.reply_text(told)
             return
-        step = await self.service.onboarding_step(user) if self.is_private(update) else None
+        # Only a short answer can be a setup answer: a question is answered whatever the step,
+        # and answering it ends the setup in the core; so most messages need no lookup here.
+        setup = self.is_private(update) and could_answer_setup(text)
+        step = await self.service.onboarding_step(user) if setup else None
         if step is not None:
             await self.onboarding_text(message, user, step, text)
             return
@@ -443,11 +453,12 @@ class TelegramCoach:
             typing.cancel()
 
     async def keep_typing(self, message: Message) -> None:
-        """ "Typing…" when an answer takes a moment. Once: chat actions count against the same
-        flood limit as answers, so under load more of them would delay everyone's replies."""
+        """ "Typing…" when an answer takes a moment. Once, and only from spare send budget:
+        chat actions count against the same flood limit as answers (budget.py)."""
         with contextlib.suppress(Exception):
             await asyncio.sleep(0.3)
-            await message.chat.send_action(ChatAction.TYPING)
+            if self.send_budget.spare():
+                await message.chat.send_action(ChatAction.TYPING)
 
     async def streamed(self, message: Message, user: UserRef, text: str) -> Answer:
         """Send a first message, then edit it as the model writes, at most once a second."""
@@ -467,12 +478,6 @@ class TelegramCoach:
 
     async def onboarding_text(self, message: Message, user: UserRef, step: str, text: str) -> None:
         skip = InlineKeyboardMarkup([[InlineKeyboardButton("Skip", callback_data="ob:next")]])
-        if len(text.split()) >= ONBOARDING_ANSWER_WORDS or "?" in text:
-            # A question, or more than a short answer: answered, never swallowed by setup (the
-            # core takes from it whatever it says about the person).
-            await self.service.set_onboarding_step(user, None)
-            await self.answer(message, user, text)
-            return
         if step == "role":
             answer = await self.service.ask(user, text if " " in text.strip() else f"I'm a {text}")
             if answer.intent == "clarify":
