@@ -53,6 +53,9 @@ def clean_text(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
+READING_AT_ONCE = 8  # messages read at once; enough to batch embeddings, few enough to keep order
+
+
 class CoachService:
     def __init__(
         self,
@@ -84,6 +87,7 @@ class CoachService:
         self._engine_lock = asyncio.Lock()
         self._user_locks: OrderedDict[str, asyncio.Lock] = OrderedDict()
         self._in_flight = 0
+        self._reading = asyncio.Semaphore(READING_AT_ONCE)
         self._idle = asyncio.Event()
         self._idle.set()
         self.checkins_enabled = checkins_enabled
@@ -239,14 +243,18 @@ class CoachService:
             )
         async with self._lock_for(user):
             engine = await self.engine()
-            recall = await self.memory.recall(user)
-            profile, history = recall.profile, recall.history
+            # Reading a message is work for the machine's cores (the database, the embedding
+            # model): a crowd is read a few at a time in arrival order, so the first to ask
+            # reach the model and their answer first instead of all finishing late together.
+            async with self._reading:
+                recall = await self.memory.recall(user)
+                profile, history = recall.profile, recall.history
+                args = (engine, profile, recall.state, clean, hours, act)
+                # The offline reading runs first either way: the model answers from the same
+                # act, state and computed facts, and falls back to them.
+                answer, query, state = await self._answer(*args)
             # With a model, the offline answer is composed only if the model fails.
             model = self.answerer is not None
-            args = (engine, profile, recall.state, clean, hours, act)
-            # The offline reading runs first either way: the model answers from the same act,
-            # state and computed facts, and falls back to them.
-            answer, query, state = await self._answer(*args)
             if model and answer.intent != "invalid":
                 stream = None if public and answer.personal else on_token
                 written = await self._with_model(engine, answer, state, history, clean, query, stream)
@@ -355,6 +363,9 @@ class CoachService:
     ) -> tuple[Answer, str | None, ConversationState]:
         """The offline answer, and the conversation state to keep."""
         state = ConversationState.from_stored(stored)
+        # An answered message ends a door's setup questions; a door still asking sets its next
+        # step after this answer.
+        state.onboarding = None
         reading = await asyncio.to_thread(engine.reader.read, text)
         turn = Turn(engine, text, reading, profile, state, self._search_any)
         act = understand(turn, hours, act_given)
