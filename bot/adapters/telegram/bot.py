@@ -61,6 +61,8 @@ def could_answer_setup(text: str) -> bool:
     """A question, or more than a short answer, is answered, never swallowed by the setup
     questions (the core takes from it whatever it says about the person)."""
     return len(text.split()) < ONBOARDING_ANSWER_WORDS and "?" not in text
+
+
 COMMANDS = [
     BotCommand("start", "Start, and tell me about yourself"),
     BotCommand("plan", "Your full learning plan"),
