@@ -111,26 +111,6 @@ def close_candidates(matches: list[Match], limit: int = 3) -> list[Match]:
     return chosen
 
 
-def combined(rows: np.ndarray) -> np.ndarray:
-    """One score per entity from several clauses about the same work: the best clause's, plus
-    a share of how far the other clauses stand above their own typical score for it (the
-    bookkeeper described by books, reconciling, payroll and sales tax is not out-scored by the
-    payroll clerk that one of those clauses is nearest)."""
-    best = rows.max(axis=0)
-    if len(rows) < 2:
-        return best
-    lift = np.clip(rows - np.median(rows, axis=1, keepdims=True), 0, None)
-    support = (lift.sum(axis=0) - lift.max(axis=0)) / (len(rows) - 1)
-    lifted = best + SUPPORT * support
-    # Agreement reorders the candidates but does not make anyone surer than their best clause:
-    # the winner keeps its own score, on the scale that SURE and ASK were calibrated on.
-    winner = int(lifted.argmax())
-    return lifted - (lifted[winner] - best[winner])
-
-
-SUPPORT = 0.6  # how much the other clauses' agreement adds to the best clause's score
-
-
 def frame_of(guesses: list[Guess], names_a_job: bool = False) -> str:
     """A clause's frame. 'other' wins only when clearly so: long clauses mix a self-description
     with other matter ("I'm a paralegal and document review is being automated")."""
@@ -203,7 +183,7 @@ class Reader:
         reading.stays = "stay" in kinds
         if current_rows:
             row = self._with_retrieval(
-                combined(scores[current_rows]), [clauses[i] for i in current_rows], present_work=True
+                scores[current_rows].max(axis=0), [clauses[i] for i in current_rows], present_work=True
             )
             reading.current = self.recogniser.ranked(row)
             reading.near_roles = self._near_roles(reading.current[0], row)
