@@ -180,6 +180,11 @@ class ProfileStore:
         self._recording = asyncio.Lock()
         self.started = False  # tables created (start() may fail while the database is down)
 
+    @property
+    def _upsert_insert(self) -> Any:
+        """The dialect's INSERT, the one with ON CONFLICT (insert-or-ignore, upserts)."""
+        return postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+
     def _writing(self) -> Any:
         return self._write_lock
 
@@ -198,7 +203,7 @@ class ProfileStore:
         row = await session.get(UserRow, user.key)
         if row is not None:
             return row
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = self._upsert_insert
         stamp = now()
         await session.execute(
             insert(UserRow)
@@ -261,7 +266,7 @@ class ProfileStore:
 
     async def _write_exchanges(self, batch: list[_Exchange]) -> list[int]:
         stamp = now()
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = self._upsert_insert
         turns: list[dict[str, Any]] = []
         for e in batch:
             turns += [
@@ -336,7 +341,7 @@ class ProfileStore:
     async def count_request(self, key: str, window: int) -> int:
         """Count one question in `window` and return the window's count: one atomic upsert, so
         replicas counting the same person at once never lose a count."""
-        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        insert = self._upsert_insert
         statement = insert(RateRow).values(key=key, window=window, count=1, told=None)
         fresh = statement.excluded.window != RateRow.window
         statement = statement.on_conflict_do_update(

@@ -19,6 +19,7 @@ from tests.conftest import make_settings
 from tests.fakes.discord_server import ADMIN_ROLE, CHANNEL_ID, GUILD_ID, MANAGER_ROLE, FakeDiscord, Posted
 from tests.fakes.embedder import HashEmbedder
 from tests.stored import rows_of
+from tests.waiting import eventually, no_checkins_left
 
 ALICE, BOB, ADMIN_USER = 501, 502, 503
 
@@ -489,19 +490,16 @@ async def test_check_ins_come_by_dm_and_stop_when_dms_are_closed(
         assert checkin.body["content"].startswith("Your weekly check-in. Planned for this week:")
         labels = [c["label"] for row in checkin.body["components"] for c in row["components"]]
         assert labels[:3] == ["✅ Done", "🌓 Partly", "⏳ Not yet"]
-        for _ in range(100):  # the send is recorded before the clock moves on
+
+        async def sent_recorded() -> None:  # recorded before the clock moves on
             stored = await service.store.checkin_of(user_ref(ALICE))
-            if stored is not None and stored.last_sent is not None:
-                break
-            await asyncio.sleep(0.05)
+            assert stored is not None and stored.last_sent is not None
+
+        await eventually(sent_recorded, timeout=5, every=0.05)
         # A week on, their DMs are closed (50007): check-ins turn off, with no retries.
         discord_fake.closed_dms.add(ALICE)
         service.clock = lambda: datetime(2026, 12, 14, 18, 1, tzinfo=UTC)
-        for _ in range(100):
-            if not await service.checkins_due(datetime(2027, 1, 1, tzinfo=UTC)):
-                break
-            await asyncio.sleep(0.1)
-        assert await service.checkins_due(datetime(2027, 1, 1, tzinfo=UTC)) == []
+        await eventually(lambda: no_checkins_left(service), timeout=10, every=0.1)
     finally:
         await bot.close()
         await asyncio.wait_for(task, 10)

@@ -20,6 +20,7 @@ from tests.fakes.embedder import HashEmbedder
 from tests.fakes.openai_server import FakeOpenAI, free_port
 from tests.fakes.telegram_server import BOT_USERNAME, FakeTelegram
 from tests.stored import recent_turns, rows_of
+from tests.waiting import eventually, no_checkins_left
 
 ADMIN = 42
 ALICE = 1001
@@ -158,11 +159,7 @@ async def test_check_ins_arrive_in_the_private_chat_and_stop_when_blocked(
         # A week on, the person has blocked the bot: check-ins turn off and are not retried.
         telegram.blocked.add(ALICE)
         service.clock = lambda: datetime(2026, 12, 14, 17, 1, tzinfo=UTC)
-        for _ in range(50):
-            if not await service.checkins_due(datetime(2027, 1, 1, tzinfo=UTC)):
-                break
-            await asyncio.sleep(0.1)
-        assert await service.checkins_due(datetime(2027, 1, 1, tzinfo=UTC)) == []
+        await eventually(lambda: no_checkins_left(service), timeout=5, every=0.1)
         await asyncio.sleep(0.5)
         to_alice = [p for m, p in telegram.calls if m == "sendMessage" and int(p["chat_id"]) == ALICE]
         assert len(to_alice) == before + 2  # the check-in, then one refused send and no retry

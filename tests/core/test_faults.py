@@ -5,7 +5,6 @@ Each uses a real server of its own that the test stops and starts again.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Iterator
@@ -26,20 +25,9 @@ from tests.fakes.embedder import HashEmbedder
 from tests.fakes.openai_server import free_port
 from tests.postgres import PostgresServer, running_postgres
 from tests.stored import recent_turns
+from tests.waiting import eventually
 
 USER = UserRef(platform="test", user_id="faults")
-
-
-async def eventually(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    """Retry `check` until it returns without raising; its last error if time runs out."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            return await check()
-        except Exception:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.5)
 
 
 # -- Chroma server stopped ---------------------------------------------------------------

@@ -95,15 +95,18 @@ class CoachBot(commands.AutoShardedBot):
                 await self._checkins
         await super().close()
 
+    async def send_answer(self, to: discord.abc.Messageable, answer: Answer) -> None:
+        """An answer in pieces to a DM or channel, its buttons under the last piece."""
+        pieces = text_pieces(answer.reply)
+        for index, piece in enumerate(pieces):
+            view = feedback_view(answer, self.service) if index == len(pieces) - 1 else discord.utils.MISSING
+            await to.send(piece, allowed_mentions=NO_PINGS, view=view)
+
     async def checkin_loop(self, every: float) -> None:
         async def send(checkin: Checkin, answer: Answer) -> str:
             try:
                 person = self.get_user(int(checkin.address)) or await self.fetch_user(int(checkin.address))
-                pieces = text_pieces(answer.reply)
-                for index, piece in enumerate(pieces):
-                    last = index == len(pieces) - 1
-                    view = feedback_view(answer, self.service) if last else discord.utils.MISSING
-                    await person.send(piece, allowed_mentions=NO_PINGS, view=view)
+                await self.send_answer(person, answer)
             except discord.Forbidden:  # closed DMs (50007) or no shared server: stop, never retry
                 return "blocked"
             except discord.HTTPException as error:
@@ -349,8 +352,7 @@ class CoachCog(commands.Cog):
             answer = await self.service.ask(user, text)
         if route(answer, shared_space=message.guild is not None) is Route.private:
             try:  # personal answers go to a DM, with a short note where they were asked
-                for piece in text_pieces(answer.reply):
-                    await message.author.send(piece, allowed_mentions=NO_PINGS)
+                await self.bot.send_answer(message.author, answer)
                 note = PERSONAL_SENT_TO_DM
             except discord.HTTPException:
                 note = PERSONAL_NO_DM

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from telegram import (
     BotCommand,
@@ -216,19 +218,26 @@ class TelegramCoach:
 
     async def send(self, message: Message, reply: Reply | str,
                    markup: InlineKeyboardMarkup | None = None) -> Message | None:  # fmt: skip
-        """Send HTML pieces; any piece Telegram cannot parse goes again as plain text."""
+        return await self.post(message.reply_text, reply, markup)
+
+    @staticmethod
+    async def post(
+        send_text: Callable[..., Awaitable[Message]], reply: Reply | str, markup: InlineKeyboardMarkup | None
+    ) -> Message | None:
+        """Send HTML pieces through `send_text` (a reply, or a message to a chat); any piece
+        Telegram cannot parse goes again as plain text. The keyboard goes with the last piece."""
         last: Message | None = None
         pieces = html_pieces(reply)
         for index, (rich, plain) in enumerate(pieces):
             keyboard = markup if index == len(pieces) - 1 else None
             try:
-                last = await message.reply_text(rich, parse_mode=ParseMode.HTML, reply_markup=keyboard,
-                                                disable_web_page_preview=True)  # fmt: skip
+                last = await send_text(rich, parse_mode=ParseMode.HTML, reply_markup=keyboard,
+                                       disable_web_page_preview=True)  # fmt: skip
             except BadRequest as error:
                 if "parse" not in str(error).lower():
                     raise
                 log.warning("telegram could not parse our HTML; sending plain text")
-                last = await message.reply_text(plain, reply_markup=keyboard, disable_web_page_preview=True)
+                last = await send_text(plain, reply_markup=keyboard, disable_web_page_preview=True)
         return last
 
     @staticmethod
@@ -286,11 +295,21 @@ class TelegramCoach:
         await update.effective_message.reply_text(HELP)
 
     async def plan(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.personal_answer(update, context, "plan", self.service.full_plan)
+
+    async def personal_answer(
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        payload: str,
+        answer_for: Callable[[UserRef], Awaitable[Answer]],
+    ) -> None:
+        """A command whose answer is the person's own (their plan, their progress): private only."""
         message = update.effective_message
         assert message is not None
-        if await self.private_only(update, context, "plan"):
+        if await self.private_only(update, context, payload):
             return
-        answer = await self.service.full_plan(user_ref(update))
+        answer = await answer_for(user_ref(update))
         await self.send(message, answer.reply, markup=self.feedback_markup(answer))
 
     async def checkin(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -306,13 +325,8 @@ class TelegramCoach:
     async def checkin_loop(self, app: Application, every: float) -> None:
         async def send(checkin: Checkin, answer: Answer) -> str:
             try:
-                for index, (rich, _plain) in enumerate(pieces := html_pieces(answer.reply)):
-                    last = index == len(pieces) - 1
-                    await app.bot.send_message(
-                        chat_id=int(checkin.address), text=rich, parse_mode=ParseMode.HTML,
-                        reply_markup=self.feedback_markup(answer) if last else None,
-                        disable_web_page_preview=True,
-                    )  # fmt: skip
+                to_chat = functools.partial(app.bot.send_message, int(checkin.address))
+                await self.post(to_chat, answer.reply, self.feedback_markup(answer))
             except Forbidden:  # they blocked the bot: stop, never retry
                 return "blocked"
             except TelegramError as error:
@@ -324,12 +338,7 @@ class TelegramCoach:
         await send_checkins_forever(self.service, "telegram", send, every, CHECKIN_SEND_INTERVAL)
 
     async def progress(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        assert message is not None
-        if await self.private_only(update, context, "progress"):
-            return
-        answer = await self.service.progress(user_ref(update))
-        await self.send(message, answer.reply, markup=self.feedback_markup(answer))
+        await self.personal_answer(update, context, "progress", self.service.progress)
 
     async def profile(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -505,8 +514,7 @@ class TelegramCoach:
                 "3/3: How many hours a week can you spend learning?", reply_markup=self.hours_keyboard()
             )
         elif step == "hours":
-            await self.service.set_onboarding_step(user, None)
-            await self.answer(message, user, text)
+            await self.answer(message, user, text)  # answering it ends the setup in the core
 
     async def finish_onboarding(self, message: Message, user: UserRef) -> None:
         answer = await self.service.ask(user, "Make me a plan", act="plan")
