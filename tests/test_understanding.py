@@ -137,10 +137,10 @@ async def real_service(real_container: Container, tmp_path: Path):  # type: igno
         ("What does a data scientist do?", None, None),
         ("I'm worried about my job", None, None),
         ("I'm definitely not a programmer", None, None),
-        pytest.param(
-            "my brother is a paralegal, should he worry?", None, None,
-            marks=pytest.mark.xfail(reason="known defect: a job said outright about someone else is read as the person's"),
-        ),
+        ("my brother is a paralegal, should he worry?", None, None),
+        ("my wife is a nurse. what should she learn?", None, None),
+        ("paralegal, 6 yrs in immigration law. what now?", "paralegal", None),
+        ("junior web developer worried about Copilot writing all the code", "software-developer", None),
     ],
 )  # fmt: skip
 async def test_roles_from_free_text(real_service, text: str, current: str | None, target: str | None) -> None:  # type: ignore[no-untyped-def]

@@ -5,21 +5,26 @@ from `occ_level.csv`, Job Zones and basic-skill levels from `occupations_onet_ba
 (Eloundou, Manning, Mishkin and Rock, "GPTs are GPTs", Science 2024; MIT licence, see
 NOTICE.md). O*NET's task statements are not shipped: `coach data fetch` downloads
 `full_labelset.tsv` into the data folder, or COACH_OCCUPATION_DATA names a folder holding it.
+`everyday.yaml` holds the project's own everyday names and words for each occupation's work.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+
+import yaml
 
 from bot.core.knowledge.schema import work_area_of
 
 log = logging.getLogger(__name__)
 
 TABLE = Path(__file__).resolve().parent / "occupations.csv"
+EVERYDAY = Path(__file__).resolve().parent / "everyday.yaml"
 TASK_FILE = "full_labelset.tsv"
 SAME_AREA_BONUS = 0.3  # enough for the kind of work to outweigh small skill-profile differences
 SOURCE = "Eloundou et al., GPTs are GPTs (Science, 2024), O*NET 27"
@@ -50,17 +55,32 @@ class Occupation:
     skill_levels: dict[str, float] = field(default_factory=dict, hash=False, compare=False)
 
 
+@dataclass(frozen=True)
+class Everyday:
+    """How people name an occupation and say what they do in it: the words O*NET's titles and
+    task statements lack ("unclog drains", "pull shots", "color and cuts")."""
+
+    names: tuple[str, ...]
+    work: tuple[str, ...]
+
+
 class OccupationTable:
     """Occupations by code; tasks by code when the task file has been found."""
 
     def __init__(
-        self, occupations: dict[str, Occupation], tasks: dict[str, list[Task]] | None = None
+        self,
+        occupations: dict[str, Occupation],
+        tasks: dict[str, list[Task]] | None = None,
+        everyday: Mapping[str, Everyday] | None = None,
     ) -> None:
         self.occupations = occupations
         self.tasks = tasks or {}
+        self.everyday = dict(everyday or {})
 
     @classmethod
-    def load(cls, task_folders: list[Path] | None = None, table: Path = TABLE) -> OccupationTable:
+    def load(
+        cls, task_folders: list[Path] | None = None, table: Path = TABLE, everyday: Path = EVERYDAY
+    ) -> OccupationTable:
         occupations: dict[str, Occupation] = {}
         with table.open(newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
@@ -83,7 +103,7 @@ class OccupationTable:
                 tasks = read_tasks(path, set(occupations))
                 if tasks:
                     break
-        return cls(occupations, tasks)
+        return cls(occupations, tasks, read_everyday(everyday, set(occupations)))
 
     @cached_property
     def _mean_skill_levels(self) -> dict[str, float]:
@@ -139,6 +159,27 @@ class OccupationTable:
         most = [t for t in ranked if t.beta > 0][:limit]
         least = [t for t in reversed(ranked) if t.beta == 0 and t not in most][:limit]
         return most, least
+
+
+def read_everyday(path: Path, codes: set[str]) -> dict[str, Everyday]:
+    """Everyday words by occupation code; a missing or corrupt file is logged and read as none:
+    recognition then has titles and tasks only."""
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser reads it in a tenth
+        entries = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        if not isinstance(entries, dict):
+            raise ValueError("not a mapping of occupation codes")
+        return {
+            str(code): Everyday(
+                names=tuple(str(n) for n in entry.get("names") or []),
+                work=tuple(str(w) for w in entry.get("work") or []),
+            )
+            for code, entry in entries.items()
+            if str(code) in codes and isinstance(entry, dict)
+        }
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        log.error("everyday occupation words %s unreadable (%s); recognising by titles, tasks", path, error)
+        return {}
 
 
 def read_tasks(path: Path, codes: set[str]) -> dict[str, list[Task]]:

@@ -44,6 +44,15 @@ KEYWORD_RANK_LIFT = (0.15, 0.08, 0.04)
 # and first-round held-out questions, not on the frozen evaluation.
 SURE = 0.5
 ASK = 0.42
+OPENING_TITLE_WORDS = 5
+NAME_SAID = SURE + 0.15  # a score only a job's name said outright reaches
+FIRST_PERSON = frozenset({"i", "i'm", "im", "i've", "ive", "i'd", "me", "myself"})
+SOMEONE_ELSE = frozenset({"my", "his", "her", "their", "he", "she", "they", "he's", "she's", "they're"})
+NEGATIONS = frozenset(
+    {"not", "never", "nor", "isn't", "isnt", "aren't", "arent", "ain't", "aint", "don't", "dont",
+     "doesn't", "doesnt", "wasn't", "wasnt", "won't", "wont", "haven't", "havent", "can't", "cant"}
+)  # fmt: skip
+CLEARLY_OTHER = 0.9
 MARGIN = 0.03  # a top match this close to a different runner-up is a question, not a fact
 
 # Acts whose words are never a bare job title ("thanks", "yes", "why?").
@@ -111,15 +120,28 @@ def close_candidates(matches: list[Match], limit: int = 3) -> list[Match]:
     return chosen
 
 
-def frame_of(guesses: list[Guess], names_a_job: bool = False) -> str:
+def frame_of(guesses: list[Guess], names_a_job: bool = False, claims_it: bool = False) -> str:
     """A clause's frame. 'other' wins only when clearly so: long clauses mix a self-description
     with other matter ("I'm a paralegal and document review is being automated")."""
     p = {g.label: g.confidence for g in guesses}
     for kind in ("stay", "goal", "past"):
         if guesses[0].label == kind or p.get(kind, 0) >= 0.5:
             return kind
-    # A clause that says a job's name outright needs more to be read as not about the person.
-    return "other" if p.get("other", 0) >= (0.99 if names_a_job else 0.85) else "current"
+    # A clause in which the person says a job's name of themselves needs more to be read as not
+    # about them; said of someone else or denied ("my brother is a paralegal", "not a
+    # programmer"), the name is no claim.
+    strict = names_a_job and claims_it
+    return "other" if p.get("other", 0) >= (0.99 if strict else 0.85) else "current"
+
+
+def speaks_of_self(clause: str) -> bool:
+    """Whether a clause could claim a job for the person: it denies nothing, and it is not
+    about someone else (a possessive or third-person subject with no "I": "my brother is a
+    paralegal"). Grammar's closed classes, not phrasings; telegraphic self-descriptions
+    ("junior web developer worried about Copilot") still count."""
+    words = set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower()))
+    of_someone_else = bool(words & SOMEONE_ELSE) and not words & FIRST_PERSON
+    return not of_someone_else and not words & NEGATIONS
 
 
 def clauses_of(text: str) -> list[str]:
@@ -169,10 +191,26 @@ class Reader:
         scores = self.recogniser.scores(vectors[1:], clauses)
         frames = [self.meaning.frames.guess(v) for v in vectors[1:]]
         kinds = [
-            frame_of(f, bool(self.recogniser.named_roles(c))) for f, c in zip(frames, clauses, strict=True)
+            frame_of(f, bool(self.recogniser.named_roles(c)), speaks_of_self(c))
+            for f, c in zip(frames, clauses, strict=True)
         ]
-        # A fragment of one word ("@everyone", "lol") describes nobody, unless it is the message.
-        sized = [len(re.findall(r"[^\W\d_]+", c)) >= 2 for c in clauses]
+        # People introduce themselves first, often with a bare title ("paralegal, 6 yrs in
+        # immigration law", "hvac tech, residential"): a short opening clause that is a job's
+        # name is their present work, unless clearly someone else's ("my brother is a nurse").
+        # The frame examples cannot judge a clause with no verb.
+        if (
+            len(clauses) > 1
+            and len(clauses[0].split()) <= OPENING_TITLE_WORDS
+            and (kinds[0] == "goal" or (kinds[0] == "other" and frames[0][0].confidence < CLEARLY_OTHER))
+            and float(scores[0].max()) >= SURE
+        ):
+            kinds[0] = "current"
+        # A fragment of one word ("@everyone", "lol") describes nobody, unless it is the message
+        # or a job's name ("paralegal, 6 yrs in immigration law").
+        sized = [
+            len(re.findall(r"[^\W\d_]+", c)) >= 2 or float(scores[i].max()) >= NAME_SAID
+            for i, c in enumerate(clauses)
+        ]
         current_rows = [i for i, k in enumerate(kinds) if k == "current" and sized[i]]
         goal_rows = [i for i, k in enumerate(kinds) if k == "goal"]
         # A message that only names a job ("barista", "paralegal here") describes the person.

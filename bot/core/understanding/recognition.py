@@ -1,9 +1,11 @@
 """Who someone is, by meaning: their words against what every role and occupation is and does.
 
 Every knowledge-base role and every O*NET occupation is an entity with texts: its names (title,
-aliases, the O*NET title), what the role is (its summary) and, when the task file is present,
-the O*NET tasks of its occupations. A clause of a message scores each entity by its closest
-text; a name said outright lifts the score. Occupations whose code a role lists are that role.
+aliases, the O*NET title and the everyday names people use), what the role is (its summary),
+what people in the occupation say they do, in everyday words (`everyday.yaml`), and, when the
+task file is present, the O*NET tasks of its occupations. A clause of a message scores each
+entity by its closest text; a name said outright lifts the score. Occupations whose code a role
+lists are that role.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ NAMED_FLOOR = 0.3  # a name said outright lifts a match only if the clause is ab
 SHORT_CLAUSE = 6
 DESCRIPTION_SECTIONS = ("What the job is", "A day in the work")
 DESCRIPTION_SENTENCES = 4  # per section
-WEIGHTS = {"name": 1.0, "summary": 0.93, "task": 0.9}
+WEIGHTS = {"name": 1.0, "summary": 0.93, "everyday": 0.93, "task": 0.9}
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,6 @@ class Recogniser:
         self.entities: list[Entity] = []
         texts: list[tuple[int, str, str]] = []  # (entity, kind, text)
         names: dict[str, list[str]] = {}  # knowledge-base role names
-        onet_names: dict[str, list[str]] = {}
         linked: dict[str, str] = {}
         for role_id, role in kb.roles.items():
             code = next(iter(getattr(role, "onet_codes", None) or []), None)
@@ -140,9 +141,11 @@ class Recogniser:
             names[str(index)] = role_names
         for code, occupation in table.occupations.items():
             index = role_entity[linked[code]] if code in linked else occupation_entity[code]
-            for name in title_names(occupation.title):
+            everyday = table.everyday.get(code)
+            said = [*title_names(occupation.title), *(everyday.names if everyday else ())]
+            for name in dict.fromkeys(said):
                 texts.append((index, "name", name))
-                onet_names.setdefault(str(index), []).append(name)
+            texts += [(index, "everyday", w) for w in (everyday.work if everyday else ())]
             core = sorted(table.tasks.get(code, []), key=lambda t: not t.core)[:TASKS_PER_OCCUPATION]
             texts += [(index, "task", t.text) for t in core]
         texts.sort(key=lambda t: t[0])
@@ -168,7 +171,6 @@ class Recogniser:
         # Every entity has a name text, so entity indexes and score columns are the same.
         self._role_columns = {e.role_id: i for i, e in enumerate(self.entities) if e.role_id}
         self._names = NameIndex(names, heads=False)
-        self._onet_names = NameIndex(onet_names, heads=False)
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
