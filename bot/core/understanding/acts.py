@@ -9,7 +9,7 @@ words an example happens to share with a message.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,10 +59,12 @@ class ExampleClassifier:
             bias -= rate * error.sum(axis=0)
         self._weights, self._bias = weights, bias
 
-    def guess(self, vector: np.ndarray) -> list[Guess]:
-        """Every label, most likely first."""
-        probabilities = _softmax((vector[None, :] * 8.0) @ self._weights + self._bias)[0]
-        similarities = self._examples @ vector
+    def guess(self, vector: np.ndarray, *views: np.ndarray) -> list[Guess]:
+        """Every label, most likely first; with other views of the same message (its text with
+        role names masked), their probabilities averaged."""
+        stacked = np.vstack([vector, *views])
+        probabilities = _softmax((stacked * 8.0) @ self._weights + self._bias).mean(axis=0)
+        similarities = (self._examples @ stacked.T).max(axis=1)
         nearest = {
             c: float(similarities[self._example_labels == i].max()) for i, c in enumerate(self.classes)
         }
@@ -78,10 +80,16 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 class MeaningModel:
     """The act and frame classifiers, fitted to the example phrasings."""
 
-    def __init__(self, embedder: Embedder, path: Path = EXAMPLES) -> None:
+    def __init__(
+        self, embedder: Embedder, path: Path = EXAMPLES, mask: Callable[[str], str] | None = None
+    ) -> None:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         self.embedder = embedder
+        # Acts are fitted to the examples as the reader sees messages: as written, and with
+        # role names masked.
+        self.mask = mask or (lambda text: text)
         acts = [(label, text) for label, texts in data["acts"].items() for text in texts]
+        acts += [(label, self.mask(text)) for label, text in acts if self.mask(text) != text]
         frames = [(label, text) for label, texts in data["frames"].items() for text in texts]
         vectors = unit_rows(embedder.embed_documents([t for _, t in acts + frames]))
         self.acts = ExampleClassifier([label for label, _ in acts], vectors[: len(acts)])

@@ -162,8 +162,8 @@ class Reader:
         self.search_roles = search_roles
         self.kb = kb
         self.table = table
-        self.meaning = MeaningModel(embedder)
         self.recogniser = Recogniser(kb, table, embedder, cache_dir)
+        self.meaning = MeaningModel(embedder, mask=self.recogniser.mask_roles)
         self.languages = languages or LanguageDetector()
         skill_names = {i: [m.title, i.replace("-", " "), *m.aliases] for i, m in kb.skills.items()}
         self._skills = NameIndex(skill_names)
@@ -179,14 +179,17 @@ class Reader:
 
     def read(self, text: str) -> Reading:
         clauses = clauses_of(text)
-        vectors = self.meaning.embed([text, *clauses])
+        masked = self.meaning.mask(text)
+        views = [masked] if masked != text else []
+        embedded = self.meaning.embed([text, *clauses, *views])
+        vectors, view_vectors = embedded[: len(clauses) + 1], embedded[len(clauses) + 1 :]
         reading = Reading(
             hours=read_hours(text),
             experience_years=read_experience(text),
             horizon_weeks=read_horizon_weeks(text),
             language=self.languages.detect(text),
         )
-        reading.acts = self.meaning.acts.guess(vectors[0])
+        reading.acts = self.meaning.acts.guess(vectors[0], *view_vectors)
         reading.act = reading.acts[0].label
         scores = self.recogniser.scores(vectors[1:], clauses)
         frames = [self.meaning.frames.guess(v) for v in vectors[1:]]

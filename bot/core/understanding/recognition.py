@@ -40,6 +40,7 @@ NAMED_FLOOR = 0.3  # a name said outright lifts a match only if the clause is ab
 SHORT_CLAUSE = 6
 DESCRIPTION_SECTIONS = ("What the job is", "A day in the work")
 DESCRIPTION_SENTENCES = 4  # per section
+ARTICLES = frozenset({"a", "an", "the"})
 WEIGHTS = {"name": 1.0, "summary": 0.93, "everyday": 0.93, "task": 0.9}
 
 
@@ -258,6 +259,25 @@ class Recogniser:
             if len(matches) >= limit:
                 break
         return matches
+
+    def mask_roles(self, text: str) -> str:
+        """The text with each knowledge-base role it names replaced by a placeholder (the first
+        role "this job", any other "that other job"), so that what is asked, not which role,
+        decides the dialogue act: "why ai trainer?" is read as "why this job?"."""
+        words = _words(text)
+        found = self._names.find(words, _stem(words))
+        if not found:
+            return text
+        placeholders: dict[str, str] = {}
+        out: list[str] = []
+        position = 0
+        for key, start, end in found:
+            out += words[position:start]
+            if out and out[-1] in ARTICLES:
+                out.pop()
+            out.append(placeholders.setdefault(key, "this job" if not placeholders else "that other job"))
+            position = end
+        return " ".join([*out, *words[position:]])
 
     def named_roles(self, text: str) -> list[str]:
         """Knowledge-base roles whose names appear in the text, in order."""
