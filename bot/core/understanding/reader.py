@@ -45,6 +45,7 @@ KEYWORD_RANK_LIFT = (0.15, 0.08, 0.04)
 SURE = 0.5
 ASK = 0.42
 OPENING_TITLE_WORDS = 5
+LIST_ITEM_WORDS = 3
 NAME_SAID = SURE + 0.15  # a score only a job's name said outright reaches
 FIRST_PERSON = frozenset({"i", "i'm", "im", "i've", "ive", "i'd", "me", "myself"})
 SOMEONE_ELSE = frozenset({"my", "his", "her", "their", "he", "she", "they", "he's", "she's", "they're"})
@@ -145,8 +146,19 @@ def speaks_of_self(clause: str) -> bool:
 
 
 def clauses_of(text: str) -> list[str]:
-    parts = [p.strip(" ,-") for p in CLAUSE_BREAK.split(text)]
-    return [p for p in parts if len(p.split()) >= 1 and re.search(r"[^\W\d_]", p)] or [text]
+    """The message's clauses. A short item after a comma ("password resets, laptops, tickets")
+    belongs to the clause it lists things of: alone, "tickets" reads as an usher's work."""
+    clauses: list[str] = []
+    cut = 0
+    for found in [*CLAUSE_BREAK.finditer(text), None]:
+        part = text[cut : found.start() if found else len(text)].strip(" ,-")
+        listed = clauses and len(part.split()) <= LIST_ITEM_WORDS and text[:cut].rstrip().endswith(",")
+        if listed:
+            clauses[-1] = f"{clauses[-1]}, {part}"
+        elif re.search(r"[^\W\d_]", part):
+            clauses.append(part)
+        cut = found.end() if found else cut
+    return clauses or [text]
 
 
 class Reader:
