@@ -46,6 +46,7 @@ SURE = 0.5
 ASK = 0.42
 OPENING_TITLE_WORDS = 5
 LIST_ITEM_WORDS = 3
+POINTING_WISH_WORDS = 5
 NAME_SAID = SURE + 0.15  # a score only a job's name said outright reaches
 FIRST_PERSON = frozenset({"i", "i'm", "im", "i've", "ive", "i'd", "me", "myself"})
 SOMEONE_ELSE = frozenset({"my", "his", "her", "their", "he", "she", "they", "he's", "she's", "they're"})
@@ -220,6 +221,18 @@ class Reader:
             and float(scores[0].max()) >= SURE
         ):
             kinds[0] = "current"
+        # A wish that points back ("they pay people to grade chatbot answers? i want that
+        # gig") is about the clause before it, which describes the goal, not their work.
+        role_columns = self.recogniser.role_column_array
+        for i in range(1, len(clauses)):
+            if (
+                kinds[i] == "goal"
+                and len(clauses[i].split()) <= POINTING_WISH_WORDS
+                and float(scores[i, role_columns].max()) < ASK
+                and kinds[i - 1] in {"current", "other"}
+                and dict((g.label, g.confidence) for g in frames[i - 1]).get("current", 0) < CLEARLY_OTHER
+            ):
+                kinds[i - 1] = "goal"
         # A fragment of one word ("@everyone", "lol") describes nobody, unless it is the message
         # or a job's name ("paralegal, 6 yrs in immigration law").
         sized = [

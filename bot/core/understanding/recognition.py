@@ -16,6 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import bm25s
@@ -232,6 +233,10 @@ class Recogniser:
                         per_entity[row, column], 0.5 + 0.5 * per_entity[row, column]
                     )
         return per_entity
+
+    @cached_property
+    def role_column_array(self) -> np.ndarray:
+        return np.array(sorted(self._role_columns.values()), dtype=np.intp)
 
     def column_of_role(self, role_id: str) -> int | None:
         return self._role_columns.get(role_id)
