@@ -286,7 +286,11 @@ class Reader:
                 if column is not None and role_id not in named:
                     row[column] -= EMERGING_AS_WORK_PENALTY
             # Keywords name jobs well ("teller", "conduit") but goals badly ("fair", "launch").
-            for rank, column in enumerate(self.recogniser.keyword_ranking(text)):
+            # As with retrieval, emerging roles get no lift as present work: "chatgpt" in
+            # "customers ask chatgpt first" is a keyword of the prompt engineer's page.
+            emerging = {self.recogniser.column_of_role(r) for r in self._emerging} - {None}
+            ranked = [c for c in self.recogniser.keyword_ranking(text, limit=8) if c not in emerging]
+            for rank, column in enumerate(ranked[: len(KEYWORD_RANK_LIFT)]):
                 row[column] += KEYWORD_RANK_LIFT[rank]
         if self.search_roles is None:
             return row
