@@ -13,12 +13,22 @@ class CoachProcess:
     def __init__(self, env: dict[str, str], *args: str) -> None:
         self.env, self.args = env, args
         self.process: asyncio.subprocess.Process | None = None
+        self._written: list[bytes] = []
+        self._drain: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", *self.args,
             env=self.env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
+        # Read stderr as it comes: a full pipe would block the process mid-log (a DEBUG log
+        # of the embedding requests is megabytes) and look like a hang.
+        self._drain = asyncio.create_task(self._read_stderr())
+
+    async def _read_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        while chunk := await self.process.stderr.read(65536):
+            self._written.append(chunk)
 
     @property
     def running(self) -> bool:
@@ -35,7 +45,9 @@ class CoachProcess:
         assert self.process is not None and self.process.stderr is not None
         if self.process.returncode is None:
             return "(still running)"
-        return (await self.process.stderr.read()).decode()
+        if self._drain is not None:
+            await self._drain
+        return b"".join(self._written).decode(errors="replace")
 
     def kill(self) -> None:
         if self.running:

@@ -121,8 +121,10 @@ def decide_act(reading: Reading, state: ConversationState, profile: Profile, sta
     unknown = state.plan is None and not (profile.current_role or profile.target_role or profile.onet_code)
     no_skill_named = act == "known_skill" and not reading.skills
     unsure = act in NEEDS_PLAN and reading.act_score(act) < SURE_FOLLOW_UP
-    if unknown and (act in PROGRESS_ACTS or act in ABOUT_A_PLAN or no_skill_named or unsure):
+    if unknown and (act in PROGRESS_ACTS or no_skill_named or unsure):
         return "question"
+    if unknown and act in ABOUT_A_PLAN:
+        return "plan"  # "show me my full plan" with no plan yet: make one, asking about their work
     return act
 
 

@@ -47,7 +47,6 @@ ASK = 0.42
 OPENING_TITLE_WORDS = 5
 LIST_ITEM_WORDS = 3
 POINTING_WISH_WORDS = 5
-NAME_SAID = SURE + 0.15  # a score only a job's name said outright reaches
 FIRST_PERSON = frozenset({"i", "i'm", "im", "i've", "ive", "i'd", "me", "myself"})
 SOMEONE_ELSE = frozenset({"my", "his", "her", "their", "he", "she", "they", "he's", "she's", "they're"})
 NEGATIONS = frozenset(
@@ -218,7 +217,7 @@ class Reader:
             len(clauses) > 1
             and len(clauses[0].split()) <= OPENING_TITLE_WORDS
             and (kinds[0] == "goal" or (kinds[0] == "other" and frames[0][0].confidence < CLEARLY_OTHER))
-            and float(scores[0].max()) >= SURE
+            and self.recogniser.says_a_job_name(clauses[0])
         ):
             kinds[0] = "current"
         # A wish that points back ("they pay people to grade chatbot answers? i want that
@@ -235,10 +234,7 @@ class Reader:
                 kinds[i - 1] = "goal"
         # A fragment of one word ("@everyone", "lol") describes nobody, unless it is the message
         # or a job's name ("paralegal, 6 yrs in immigration law").
-        sized = [
-            len(re.findall(r"[^\W\d_]+", c)) >= 2 or float(scores[i].max()) >= NAME_SAID
-            for i, c in enumerate(clauses)
-        ]
+        sized = [len(re.findall(r"[^\W\d_]+", c)) >= 2 or self.recogniser.says_a_job_name(c) for c in clauses]
         current_rows = [i for i, k in enumerate(kinds) if k == "current" and sized[i]]
         goal_rows = [i for i, k in enumerate(kinds) if k == "goal"]
         # A message that only names a job ("barista", "paralegal here") describes the person.

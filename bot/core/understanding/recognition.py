@@ -122,6 +122,7 @@ class Recogniser:
         self.entities: list[Entity] = []
         texts: list[tuple[int, str, str]] = []  # (entity, kind, text)
         names: dict[str, list[str]] = {}  # knowledge-base role names
+        job_names: dict[str, list[str]] = {}  # every entity's names, everyday ones too
         linked: dict[str, str] = {}
         for role_id, role in kb.roles.items():
             code = next(iter(getattr(role, "onet_codes", None) or []), None)
@@ -141,12 +142,14 @@ class Recogniser:
             texts.append((index, "summary", role.summary))
             texts += [(index, "summary", s) for s in role_description(kb, role_id)]
             names[str(index)] = role_names
+            job_names.setdefault(str(index), []).extend(role_names)
         for code, occupation in table.occupations.items():
             index = role_entity[linked[code]] if code in linked else occupation_entity[code]
             everyday = table.everyday.get(code)
             said = [*title_names(occupation.title), *(everyday.names if everyday else ())]
             for name in dict.fromkeys(said):
                 texts.append((index, "name", name))
+                job_names.setdefault(str(index), []).append(name)
             texts += [(index, "everyday", w) for w in (everyday.work if everyday else ())]
             core = sorted(table.tasks.get(code, []), key=lambda t: not t.core)[:TASKS_PER_OCCUPATION]
             texts += [(index, "task", t.text) for t in core]
@@ -173,6 +176,7 @@ class Recogniser:
         # Every entity has a name text, so entity indexes and score columns are the same.
         self._role_columns = {e.role_id: i for i, e in enumerate(self.entities) if e.role_id}
         self._names = NameIndex(names, heads=False)
+        self._job_names = NameIndex(job_names, heads=False)
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
@@ -283,6 +287,11 @@ class Recogniser:
             out.append(placeholders.setdefault(key, "this job" if not placeholders else "that other job"))
             position = end
         return " ".join([*out, *words[position:]])
+
+    def says_a_job_name(self, text: str) -> bool:
+        """Whether the text says some role's or occupation's name ("paralegal", "hvac tech")."""
+        words = _words(text)
+        return bool(self._job_names.find(words, _stem(words)))
 
     def named_roles(self, text: str) -> list[str]:
         """Knowledge-base roles whose names appear in the text, in order."""
