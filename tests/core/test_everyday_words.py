@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.understanding.occupations import EVERYDAY, OccupationTable
+from bot.core.knowledge.loader import load_knowledge
+from bot.core.understanding.acts import unit_rows
+from bot.core.understanding.occupations import Everyday, OccupationTable
+from bot.core.understanding.recognition import Recogniser
+from tests.conftest import FIXTURE_KB
+from tests.fakes.embedder import HashEmbedder
 
 
 def test_every_occupation_has_everyday_names_and_work() -> None:
@@ -32,5 +37,20 @@ def test_a_missing_or_corrupt_words_file_is_logged_and_read_as_none(
     assert "unreadable" in caplog.text
 
 
-def test_the_shipped_file_is_beside_the_table() -> None:
-    assert EVERYDAY.is_file() and EVERYDAY.parent.name == "understanding"
+def test_recognition_finds_an_occupation_by_its_everyday_words_and_names() -> None:
+    # Hashed bags of words: a clause matches only the texts that share its words, so the
+    # occupation is found only if its everyday lines and names are among its texts.
+    table = OccupationTable.load()
+    code = "47-2152.00"  # Plumbers, Pipefitters, and Steamfitters
+    words = Everyday(names=("pipe wrangler",), work=("unblock gutters and fix dripping faucets",))
+    kb = load_knowledge(FIXTURE_KB)
+    embedder = HashEmbedder()
+    with_words = Recogniser(kb, OccupationTable(table.occupations, everyday={code: words}), embedder)
+    without = Recogniser(kb, OccupationTable(table.occupations), embedder)
+    clause = ["all day i unblock gutters and fix dripping faucets"]
+    vectors = unit_rows(embedder.embed_documents(clause))
+    assert with_words.ranked(with_words.scores(vectors, clause)[0])[0].onet_code == code
+    assert without.ranked(without.scores(vectors, clause)[0])[0].onet_code != code
+    assert with_words.says_a_job_name("pipe wrangler, 10 yrs") and not without.says_a_job_name(
+        "pipe wrangler"
+    )

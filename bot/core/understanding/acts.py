@@ -72,6 +72,11 @@ class ExampleClassifier:
         return [Guess(self.classes[i], float(probabilities[i]), nearest[self.classes[i]]) for i in order]
 
 
+def confidence(guesses: Sequence[Guess], label: str) -> float:
+    """The probability a reading gives one label (0 when it is not among them)."""
+    return next((g.confidence for g in guesses if g.label == label), 0.0)
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
@@ -89,7 +94,8 @@ class MeaningModel:
         # role names masked.
         self.mask = mask or (lambda text: text)
         acts = [(label, text) for label, texts in data["acts"].items() for text in texts]
-        acts += [(label, self.mask(text)) for label, text in acts if self.mask(text) != text]
+        masked = [(label, self.mask(text)) for label, text in acts]
+        acts += [pair for pair, original in zip(masked, acts, strict=True) if pair != original]
         frames = [(label, text) for label, texts in data["frames"].items() for text in texts]
         vectors = unit_rows(embedder.embed_documents([t for _, t in acts + frames]))
         self.acts = ExampleClassifier([label for label, _ in acts], vectors[: len(acts)])

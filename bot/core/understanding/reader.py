@@ -16,7 +16,7 @@ import numpy as np
 
 from bot.core.embeddings import Embedder
 from bot.core.knowledge.loader import KnowledgeBase
-from bot.core.understanding.acts import Guess, MeaningModel
+from bot.core.understanding.acts import Guess, MeaningModel, confidence
 from bot.core.understanding.language import LanguageDetector
 from bot.core.understanding.names import NameIndex, _stem, _words
 from bot.core.understanding.numbers import (
@@ -47,7 +47,8 @@ ASK = 0.42
 OPENING_TITLE_WORDS = 5
 LIST_ITEM_WORDS = 3
 POINTING_WISH_WORDS = 5
-FIRST_PERSON = frozenset({"i", "i'm", "im", "i've", "ive", "i'd", "me", "myself"})
+# The speaker as a clause's subject, and words that make someone else its subject.
+SPEAKER = frozenset({"i", "i'm", "im", "i've", "ive", "i'd", "me", "myself"})
 SOMEONE_ELSE = frozenset({"my", "his", "her", "their", "he", "she", "they", "he's", "she's", "they're"})
 NEGATIONS = frozenset(
     {"not", "never", "nor", "isn't", "isnt", "aren't", "arent", "ain't", "aint", "don't", "dont",
@@ -97,7 +98,7 @@ class Reading:
         return is_sure(self.target)
 
     def act_score(self, act: str) -> float:
-        return next((g.confidence for g in self.acts if g.label == act), 0.0)
+        return confidence(self.acts, act)
 
 
 def is_sure(matches: list[Match]) -> bool:
@@ -141,7 +142,7 @@ def speaks_of_self(clause: str) -> bool:
     paralegal"). Grammar's closed classes, not phrasings; telegraphic self-descriptions
     ("junior web developer worried about Copilot") still count."""
     words = set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower()))
-    of_someone_else = bool(words & SOMEONE_ELSE) and not words & FIRST_PERSON
+    of_someone_else = bool(words & SOMEONE_ELSE) and not words & SPEAKER
     return not of_someone_else and not words & NEGATIONS
 
 
@@ -181,6 +182,9 @@ class Reader:
         self._skills = NameIndex(skill_names)
         self._skill_vectors: np.ndarray | None = None
         self._emerging = [r for r, role in kb.roles.items() if role.category == "emerging"]
+        self._emerging_columns = {
+            r: c for r in self._emerging if (c := self.recogniser.column_of_role(r)) is not None
+        }
         self._role_codes = {
             r: list(role.onet_codes) for r, role in kb.roles.items() if role.category != "emerging"
         }
@@ -213,10 +217,11 @@ class Reader:
         # immigration law", "hvac tech, residential"): a short opening clause that is a job's
         # name is their present work, unless clearly someone else's ("my brother is a nurse").
         # The frame examples cannot judge a clause with no verb.
+        unclear_other = kinds[0] == "other" and confidence(frames[0], "other") < CLEARLY_OTHER
         if (
             len(clauses) > 1
             and len(clauses[0].split()) <= OPENING_TITLE_WORDS
-            and (kinds[0] == "goal" or (kinds[0] == "other" and frames[0][0].confidence < CLEARLY_OTHER))
+            and (kinds[0] == "goal" or unclear_other)
             and self.recogniser.says_a_job_name(clauses[0])
         ):
             kinds[0] = "current"
@@ -229,7 +234,7 @@ class Reader:
                 and len(clauses[i].split()) <= POINTING_WISH_WORDS
                 and float(scores[i, role_columns].max()) < ASK
                 and kinds[i - 1] in {"current", "other"}
-                and dict((g.label, g.confidence) for g in frames[i - 1]).get("current", 0) < CLEARLY_OTHER
+                and confidence(frames[i - 1], "current") < CLEARLY_OTHER
             ):
                 kinds[i - 1] = "goal"
         # A fragment of one word ("@everyone", "lol") describes nobody, unless it is the message
@@ -277,14 +282,13 @@ class Reader:
         text = " ".join(clauses)
         if present_work:
             named = set(self.recogniser.named_roles(text))
-            for role_id in self._emerging:
-                column = self.recogniser.column_of_role(role_id)
-                if column is not None and role_id not in named:
+            for role_id, column in self._emerging_columns.items():
+                if role_id not in named:
                     row[column] -= EMERGING_AS_WORK_PENALTY
             # Keywords name jobs well ("teller", "conduit") but goals badly ("fair", "launch").
             # As with retrieval, emerging roles get no lift as present work: "chatgpt" in
             # "customers ask chatgpt first" is a keyword of the prompt engineer's page.
-            emerging = {self.recogniser.column_of_role(r) for r in self._emerging} - {None}
+            emerging = set(self._emerging_columns.values())
             ranked = [c for c in self.recogniser.keyword_ranking(text, limit=8) if c not in emerging]
             for rank, column in enumerate(ranked[: len(KEYWORD_RANK_LIFT)]):
                 row[column] += KEYWORD_RANK_LIFT[rank]
