@@ -8,9 +8,11 @@ and are frozen: a miss is a finding about the coach, never a reason to edit a ca
 - `tests/eval/people_conversations.yaml`: conversations; the dialogue act of every turn and the
   state after it (target, hours, skills said to be known).
 - `tests/eval/final_*.yaml`: a second set of the same kinds, kept for a last check only.
+- `tests/eval/fresh_*.yaml`: a third set, written blind before a later round of changes and
+  looked at once, at the end of that round (the second set had had several looks by then).
 
 `python -m bench understanding` prints the figures in the bench table;
-`python -m bench.understanding [people|final] [--misses]` prints them with every miss.
+`python -m bench.understanding [people|final|fresh] [--misses]` prints them with every miss.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ EVAL = PROJECT_ROOT / "tests" / "eval"
 SETS = {
     "people": (EVAL / "people_questions.yaml", EVAL / "people_conversations.yaml"),
     "final": (EVAL / "final_questions.yaml", EVAL / "final_conversations.yaml"),
+    "fresh": (EVAL / "fresh_questions.yaml", EVAL / "fresh_conversations.yaml"),
 }
 
 
