@@ -75,6 +75,18 @@ def test_questions_through_coach_ask_meet_their_annotations(real_container: Cont
         ("I have 5h weekly", 5), ("ten hours a month", 2.5), ("200 hours a week", 40),
         ("I work 40 hours a week but have 4 hours a week to study", 4), ("no time at all", None),
         ("a 3-month plan", None),
+        # Hours of work are not study time, whatever follows them.
+        ("RN, 12 hr shifts three times a week", None), ("i drive 11 hours a day", None),
+        ("i work 10 hour days so maybe 3 hrs on weekends", 3), ("can u make it work with 5 hrs a week", 5),
+        # Which days a daily figure counts on, and figures said per session.
+        ("2 hrs a day on weekdays", 10), ("an hour a day except weekends", 5),
+        ("two hours every weeknight", 10), ("2 hours each day on weekends", 4),
+        ("3 hours saturday and sunday", 6), ("monday to friday, 1 hour each", 5),
+        ("three evenings a week, 2 hours each", 6), ("twice a week for an hour", 2),
+        # Ranges, rough figures, no unit after a verb of giving time, other languages.
+        ("an hour or two a day", 7), ("like 10ish hours a week", 10), ("can do 12 a week now", 12),
+        ("45 mins a day on the train", 5.5), ("tengo unas 4 horas a la semana", 4),
+        ("ich habe 5 Stunden pro Woche", 5), ("i have 3 kids", None),
     ],
 )  # fmt: skip
 def test_hours_phrasings(text: str, hours: float | None) -> None:

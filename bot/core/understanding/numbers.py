@@ -25,17 +25,50 @@ NUM = (
     + ")"
 )
 
-HOUR_UNIT = re.compile(r"\s*(?:hours?|hrs?|h)\b")
+# Units and weeks in the languages the coach detects most, so that "4 horas a la semana" is
+# read even though the offline answer is in English.
+HOUR_WORDS = r"hours?|hrs?|h|horas?|stunden?|std|heures?|ore|uur"
+HOUR_UNIT = re.compile(rf"\s*(?:{HOUR_WORDS})\b")
 MINUTE_UNIT = re.compile(r"\s*(?:minutes?|mins?)\b")
 PER_WEEK = re.compile(
     r"^\W*(?:a|per|each|every|/|in a|a)?\s*(?:week|wk)\b|^\W*weekly|^\W*pw\b"
     r"|^\W*(?:at|on|over) (?:the )?weekends?"
+    r"|^\W*(?:a la|por|pro|par|alla|per|in der|à la)?\s*(?:semana|woche|semaine|settimana|week)\b"
 )
 PER_DAY = re.compile(
     r"^\W*(?:a|per|each|every|/)?\s*(?:day|night|evening|morning|lunch ?break)\b|^\W*daily|^\W*nightly"
 )
-WEEKDAYS = re.compile(r"^\W*(?:a|per|each|every|on)?\s*(?:weekday|workday|work day|working day)s?\b")
+WEEKDAYS = re.compile(
+    r"^\W*(?:a|per|each|every|on)?\s*(?:weekday|week ?night|workday|work day|working day)s?\b"
+)
 PER_MONTH = re.compile(r"^\W*(?:a|per|each|every|/)?\s*month\b|^\W*monthly")
+# After a daily figure: on which days ("2 hrs a day on weekdays", "each day on weekends").
+ONLY_WEEKDAYS = re.compile(
+    r"\b(?:week ?days|week ?nights|workdays|work days|mon(?:day)?s?\s*(?:-|to|thru|through|–)\s*fri(?:day)?s?"
+    r"|except (?:on )?(?:the )?weekends?)\b"
+)
+ONLY_WEEKENDS = re.compile(r"\b(?:on |at |over )?(?:the )?weekends?\b")
+DAY_NAMES = re.compile(r"\b(mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b")
+# Sessions a week, for a figure said per session ("three evenings a week, 2 hours each").
+SESSION_WORDS = r"x|times|days|evenings|nights|mornings|afternoons|sessions"
+SESSIONS = re.compile(
+    rf"\b(once|twice|thrice|{NUM}\s*(?:{SESSION_WORDS}))"
+    r"\s*(?:a|per|each|every|/|in a)\s*(?:week|wk)\b"
+)
+SESSION_COUNTS = {"once": 1, "twice": 2, "thrice": 3}
+# Hours that are the person's work, not their study time: said after a verb of work ("I
+# work 40 hours", "drive 11 hours a day") or naming a stretch of work ("12 hr shifts").
+WORK_BEFORE = re.compile(
+    r"\b(?:work|works|worked|working|drive|drives|driving|shifts?|job|commute|sleep|clock|pull|pulling)"
+    r"\s+(?:(?:about|around|like|roughly|over|almost|nearly|for|maybe|usually|is|are|was|were|~)\s+){0,2}$"
+)
+WORK_AFTER = re.compile(
+    r"^[\s-]*(?:shifts?|days|nights|weeks|drives?|commutes?|runs?"
+    r"|(?:at|on) (?:work|my job|the job|shift|my feet|the road|the line)|behind the wheel"
+    r"|of (?:sleep|driving|work|overtime))\b"
+)
+# A second figure after the unit ("an hour or two a day") is the range's top.
+RANGE_TAIL = re.compile(rf"^\s*(?:-|to|or|–)\s*{NUM}\b")
 HORIZON = re.compile(rf"\b({NUM})[\s-]*(month|week|year)s?\b(?![\s-]*(?:old|ago))")
 EXPERIENCE = re.compile(
     rf"(?<!\bin )(?<!\bnext )(?<!\bwithin )\b({NUM})\+?\s*(?:years?|yrs?)\b(?!\s*(?:old|ago|from now|time))"
@@ -70,27 +103,32 @@ class HoursReading:
 def read_hours(text: str) -> HoursReading | None:
     """Weekly hours from phrasings like '5 hours a week', 'an hour a day', 'evenings, maybe 3 hours'.
 
-    Hours of work ("I work 40 hours a week") are not study time; of several readings the last
-    one counts, as people usually end with what they can spare.
+    Hours of work ("I work 40 hours a week", "12 hr shifts") are not study time; of several
+    readings the last one counts, as people usually end with what they can spare.
     """
     lowered = normalise(text)
     pattern = re.compile(
-        rf"\b({NUM})(?:\s*(?:-|to|or|–)\s*({NUM}))?(?=\s*(?:hours?|hrs?|h|minutes?|mins?)\b)"
+        rf"\b({NUM})(?:-?ish)?(?:\s*(?:-|to|or|–)\s*({NUM}))?(?=\s*(?:{HOUR_WORDS}|minutes?|mins?)\b)"
+        rf"|\b(?:do|spare|give|put in|manage|have|find)\s+(?:like\s+|maybe\s+|about\s+)?({NUM})"
+        r"(?=\s*(?:a|per|/|each)\s*(?:week|wk)\b)"
     )
     readings: list[HoursReading] = []
     for match in pattern.finditer(lowered):
-        low = _number(match.group(1))
+        low = _number(match.group(1) or match.group(3))
         if low is None:
             continue
-        before = lowered[max(0, match.start() - 30) : match.start()]
-        if re.search(r"\b(work|works|worked|working|shifts?|job|commute|sleep)\s+(?:\w+\s+){0,2}$", before):
+        before = lowered[max(0, match.start() - 40) : match.start()]
+        if WORK_BEFORE.search(before):
             continue
         rest = lowered[match.end() :]
         unit = HOUR_UNIT.match(rest) or MINUTE_UNIT.match(rest)
-        if unit is None:
+        if unit is None and match.group(3) is None:
             continue
-        minutes = unit.group(0).strip().startswith("m")
-        after = rest[unit.end() :]
+        minutes = unit is not None and unit.group(0).strip().startswith("m")
+        after = rest[unit.end() :] if unit else rest
+        if WORK_AFTER.match(after):
+            continue
+        after = RANGE_TAIL.sub("", after)
         after = re.sub(
             r"^\s*(?:of (?:study|learning|free time|spare time)|free|spare|to (?:spare|study|learn))\b",
             "",
@@ -98,22 +136,51 @@ def read_hours(text: str) -> HoursReading | None:
         )
         if minutes:
             low /= 60
-        if PER_MONTH.match(after):
-            weekly = low * 12 / 52
-        elif WEEKDAYS.match(after):
-            weekly = low * 5
-        elif PER_DAY.match(after):
-            weekly = low * 7
-        elif PER_WEEK.match(after) or "week" in lowered or "evening" in lowered or not minutes:
-            weekly = low
-        else:
-            weekly = low * 7  # "30 minutes" on its own reads as a daily habit
+        weekly = low * _per_week(after, lowered, minutes)
         if weekly <= 0:
             continue
         clamped = min(max(weekly, MIN_HOURS_PER_WEEK), MAX_HOURS_PER_WEEK)
-        rounded = round(clamped * 2) / 2
+        rounded = math.floor(clamped * 2 + 0.5) / 2
         readings.append(HoursReading(rounded, round(weekly, 1), not math.isclose(clamped, weekly)))
     return readings[-1] if readings else None
+
+
+def _per_week(after: str, lowered: str, minutes: bool) -> float:
+    """How many times a week a figure counts, from what follows it and the whole message."""
+    if PER_MONTH.match(after):
+        return 12 / 52
+    if WEEKDAYS.match(after):
+        return 5
+    if PER_DAY.match(after):
+        days = after[:40]
+        if ONLY_WEEKDAYS.search(days):
+            return 5
+        return 2 if ONLY_WEEKENDS.search(days) else 7
+    if PER_WEEK.match(after):
+        return 1
+    named_days = set(DAY_NAMES.findall(after[:30]))
+    if len(named_days) >= 2:
+        return len(named_days)  # "3 hours saturday and sunday"
+    sessions = _sessions_a_week(lowered)
+    if sessions:
+        return sessions
+    if ONLY_WEEKDAYS.search(lowered):
+        return 5  # "monday to friday, 1 hour each"
+    if "week" in lowered or "evening" in lowered or not minutes:
+        return 1
+    return 7  # "30 minutes" on its own reads as a daily habit
+
+
+def _sessions_a_week(lowered: str) -> float | None:
+    """'three evenings a week', 'twice a week', '3x a week': not days of work."""
+    for found in SESSIONS.finditer(lowered):
+        if WORK_BEFORE.search(lowered[max(0, found.start() - 40) : found.start()]):
+            continue
+        said = found.group(1)
+        count = SESSION_COUNTS.get(said) or _number(re.split(rf"\s*(?:{SESSION_WORDS})", said)[0])
+        if count and 1 <= count <= 7:
+            return count
+    return None
 
 
 def read_experience(text: str) -> float | None:
