@@ -50,6 +50,13 @@ PLAN_IF_DESCRIBED = {
 }  # fmt: skip
 # A question says who is asking only in the first person ("As a bookkeeper, should I ...?").
 FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|my|me|we|our)\b", re.IGNORECASE)
+# A question in form: a question mark, or an opening wh-word or auxiliary (grammar's closed
+# classes). "junior web developer worried about Copilot" is no question, whatever it is near.
+INTERROGATIVE = re.compile(
+    r"\?|^\W*(?:what|who|whom|which|why|how|when|where|is|are|was|were|do|does|did|can|could|should|"
+    r"would|will|shall|may|might|tell me)\b",
+    re.IGNORECASE,
+)
 CHOICE_NUMBER = re.compile(r"^\s*(?:#|no\.?|number|option)?\s*([1-9])\s*[.)!]?\s*$", re.IGNORECASE)
 
 Search = Callable[[str, int], Awaitable[list[SearchResult]]]
@@ -168,7 +175,11 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     )
     # A question about a role ("What is prompt engineering?") is not a self-description unless
     # it is in the first person ("As a bookkeeper, should I learn Python?").
-    asks = reading.act in {"question", "off_topic"} and reading.act_score(reading.act) >= 0.5
+    asks = (
+        reading.act in {"question", "off_topic"}
+        and reading.act_score(reading.act) >= 0.5
+        and bool(INTERROGATIVE.search(turn.text))
+    )
     # A door that names the act (a button, setup's closing "make me a plan") describes nobody.
     reads_job = (
         act_given is None
@@ -204,7 +215,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     if unknown_work and not act_given:
         state.pending = PendingQuestion(kind="work")
     goal_acts = {"plan", "retarget", "compare", "question", "vague"}
-    if act in goal_acts and (act == "retarget" or reading.target_sure or _goal_role(reading, act)):
+    if act in goal_acts and (act == "retarget" or _goal_role(reading, act)):
         role = _goal_role(reading, act)
         # A goal that names the job they have is usually a misread self-description; staying
         # is read from what they say about keeping it (below).
@@ -254,8 +265,8 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
 
 def _goal_role(reading: Reading, act: str) -> str | None:
     """The role a wish names or describes ("the person who decides whether a model is fair")."""
-    if reading.target and reading.target[0].score >= ASK:
-        return reading.target[0].role_id
+    if reading.goal:
+        return reading.goal
     if act in {"retarget", "compare"}:
         if reading.mentioned:
             return reading.mentioned[0].role_id
@@ -290,8 +301,10 @@ def exposure_of(turn: Turn, with_tasks: bool = False) -> ExposureFigures | None:
 
 def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None) -> Answer:
     kb, profile = turn.kb, turn.profile
+    reading = turn.reading
+    leaning = [] if reading.goal else [m.role_id for m in close_candidates(reading.target) if m.role_id]
     plan, targets, citations = plan_for(
-        kb, profile, _learn_skills(turn), turn.state.near_roles, turn.engine.table
+        kb, profile, _learn_skills(turn), turn.state.near_roles, turn.engine.table, leaning=leaning
     )
     exposure = exposure_of(turn, with_tasks=True)
     if plan is None:

@@ -42,8 +42,18 @@ def held_for(profile: Profile, kb: KnowledgeBase, table: OccupationTable | None)
     return held_skills(current, profile.experience_years, profile.known_skills, levels, kb.skills)
 
 
+def _leaning_first(suggestions: list[TargetSuggestion], leaning: Sequence[str]) -> list[TargetSuggestion]:
+    """The moves open from their work, those a wish leans toward first, three at most."""
+    ordered = sorted(suggestions, key=lambda t: t.id not in leaning)  # stable: fit order within each
+    return ordered[:3]
+
+
 def _chosen_target(
-    kb: KnowledgeBase, profile: Profile, near_roles: Sequence[str], have: dict[str, int]
+    kb: KnowledgeBase,
+    profile: Profile,
+    near_roles: Sequence[str],
+    have: dict[str, int],
+    leaning: Sequence[str] = (),
 ) -> list[TargetSuggestion]:
     roles = kb.roles
     current = roles.get(profile.current_role or "")
@@ -58,13 +68,17 @@ def _chosen_target(
         )
         others = [t for t in suggest_targets(roles, origin, have=have) if t.id != target.id] if origin else []
         return [chosen, *others[:2]]
+    # A wish that names no one role ("something with AI, maybe helping people") still leans
+    # toward some: among the moves their work opens, those come first.
     if current is not None:
-        return suggest_targets(roles, current.id, have=have)
+        return _leaning_first(suggest_targets(roles, current.id, limit=len(roles), have=have), leaning)
     if near is not None:
         # Someone outside the base is offered the moves open from the closest role, and the
         # closest role itself, but is not credited with that role's skills.
-        moves = [t for t in suggest_targets(roles, near, have=have) if t.id != near]
-        return moves or [TargetSuggestion(id=near, title=roles[near].title, why=roles[near].summary, fit=0.5)]
+        moves = [t for t in suggest_targets(roles, near, limit=len(roles), have=have) if t.id != near]
+        return _leaning_first(moves, leaning) or [
+            TargetSuggestion(id=near, title=roles[near].title, why=roles[near].summary, fit=0.5)
+        ]
     return []
 
 
@@ -78,11 +92,13 @@ def plan_for(
     near_roles: Sequence[str] | None = None,
     table: OccupationTable | None = None,
     whole: bool = False,
+    leaning: Sequence[str] = (),
 ) -> tuple[Plan | None, list[TargetSuggestion], list[Citation]]:
     """The deterministic plan for a profile: target roles, the plan, what it cites.
 
     The plan is what is left: items the person has done or skipped are out, and the rest is
-    packed into the coming weeks at their hours (`whole`: the plan as if nothing were done)."""
+    packed into the coming weeks at their hours (`whole`: the plan as if nothing were done).
+    `leaning`: roles an unclear wish is near, preferred among the suggested moves."""
     done = set() if whole else {k for k, status in profile.progress.items() if status in FINISHED}
     roles, skills = kb.roles, kb.skills
     budget = profile.hours_per_week or DEFAULT_HOURS_PER_WEEK
@@ -91,7 +107,7 @@ def plan_for(
     have = held.levels
     # Someone outside the base who wants to keep their job: their own work, no other role.
     staying_outside = current is None and profile.stay and bool(profile.onet_code) and not profile.target_role
-    targets = [] if staying_outside else _chosen_target(kb, profile, near_roles or [], have)
+    targets = [] if staying_outside else _chosen_target(kb, profile, near_roles or [], have, leaning)
     chosen = targets[0].id if targets else None
     staying = staying_outside or (current is not None and chosen == current.id)
     needs: list[Need] = [

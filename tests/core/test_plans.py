@@ -202,3 +202,16 @@ def test_someone_outside_the_base_can_stay_and_upgrade_in_their_own_work() -> No
     assert "This plan keeps you in your work" in text
     moving = plan_for(kb(), profile.model_copy(update={"stay": False}), [], ["nurse"], table())[0]
     assert moving is not None and moving.scope != "stay_and_upgrade"
+
+
+def test_an_unclear_wish_orders_the_moves_their_work_opens() -> None:
+    """A wish near several roles ("something with AI") fixes no target; among the moves the
+    person's work opens, the roles it leans toward come first, the rest after, three at most."""
+    teacher = Profile(current_role="teacher", hours_per_week=5)
+    _, plain, _ = plan_for(kb(), teacher, [], [], table())
+    opened = [t.id for t in plain]
+    last = opened[-1]
+    _, leaned, _ = plan_for(kb(), teacher, [], [], table(), leaning=[last, "not-a-move"])
+    assert [t.id for t in leaned][0] == last
+    assert len(leaned) <= 3 and set(t.id for t in leaned) <= set(kb().roles["teacher"].transitions) | {"teacher"}
+    assert plain != leaned

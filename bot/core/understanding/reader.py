@@ -94,8 +94,9 @@ class Reading:
         return is_sure(self.current)
 
     @property
-    def target_sure(self) -> bool:
-        return is_sure(self.target)
+    def goal(self) -> str | None:
+        """The role a wish names or describes, if it names one."""
+        return self.target[0].role_id if names_one_role(self.target) else None
 
     def act_score(self, act: str) -> float:
         return confidence(self.acts, act)
@@ -106,6 +107,16 @@ def is_sure(matches: list[Match]) -> bool:
         return False
     runner = next((m for m in matches[1:] if m.role_id != matches[0].role_id or m.role_id is None), None)
     return runner is None or matches[0].score - runner.score >= MARGIN or matches[0].score >= SURE + 0.15
+
+
+def names_one_role(matches: list[Match]) -> bool:
+    """Whether a wish points at one role: close enough to ask about, and clear of the next.
+    A wish near many roles alike ("something with AI", "less physical, maybe in tech") names
+    none, however close it is to each; the coach then suggests roles from the person's work."""
+    if not matches or matches[0].score < ASK:
+        return False
+    runner = next((m for m in matches[1:] if m.role_id != matches[0].role_id), None)
+    return runner is None or matches[0].score - runner.score >= MARGIN
 
 
 def close_candidates(matches: list[Match], limit: int = 3) -> list[Match]:
