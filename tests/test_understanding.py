@@ -153,6 +153,8 @@ async def real_service(real_container: Container, tmp_path: Path):  # type: igno
         ("my wife is a nurse. what should she learn?", None, None),
         ("paralegal, 6 yrs in immigration law. what now?", "paralegal", None),
         ("junior web developer worried about Copilot writing all the code", "software-developer", None),
+        # The trade, not its helper or supervisor occupation, unless the person says so.
+        ("i run conduit and pull wire on commercial jobsites", "electrician", None),
         # A wish near many roles alike names none: the coach suggests moves from their work.
         ("i'm a teacher and want to do something with AI", "teacher", None),
         ("I'm a bookkeeper and I'd like to become a data analyst", "bookkeeper", "data-analyst"),

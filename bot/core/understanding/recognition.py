@@ -43,6 +43,16 @@ DESCRIPTION_SECTIONS = ("What the job is", "A day in the work")
 DESCRIPTION_SENTENCES = 4  # per section
 ARTICLES = frozenset({"a", "an", "the"})
 WEIGHTS = {"name": 1.0, "summary": 0.93, "everyday": 0.93, "task": 0.9}
+# O*NET lists helpers and first-line supervisors beside many trades, described with the
+# trade's own tasks ("pull wire through conduit"): work described is the trade's unless the
+# clause says the person helps, learns under or supervises others.
+SIDE_TITLE = re.compile(r"^(?:Helpers--|First-Line Supervisors\b)")
+SIDE_WORDS = re.compile(
+    r"\b(?:help\w*|apprentic\w*|assist\w*|supervis\w*|manag\w*|lead|leads|foreman|forewoman|boss|"
+    r"in charge|crew chief)\b",
+    re.IGNORECASE,
+)
+SIDE_PENALTY = 0.1
 
 
 @dataclass(frozen=True)
@@ -175,6 +185,10 @@ class Recogniser:
         self._keyword_vocab = set(self._keywords.vocab_dict)
         # Every entity has a name text, so entity indexes and score columns are the same.
         self._role_columns = {e.role_id: i for i, e in enumerate(self.entities) if e.role_id}
+        self._side_columns = np.array(
+            [i for i, e in enumerate(self.entities) if e.role_id is None and SIDE_TITLE.match(e.title)],
+            dtype=np.intp,
+        )
         self._names = NameIndex(names, heads=False)
         self._job_names = NameIndex(job_names, heads=False)
         self._vectors: np.ndarray | None = None
@@ -227,6 +241,8 @@ class Recogniser:
         similarity = (clause_vectors @ self._matrix().T) * self._weight
         per_entity = np.maximum.reduceat(similarity, self._starts, axis=1)
         for row, clause in enumerate(clauses):
+            if not SIDE_WORDS.search(clause):
+                per_entity[row, self._side_columns] -= SIDE_PENALTY
             words = _words(clause)
             for key, _start, _end in self._names.find(words, _stem(words)):
                 column = int(np.searchsorted(self._starts, np.flatnonzero(self._owner == int(key))[0]))
