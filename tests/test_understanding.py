@@ -290,3 +290,18 @@ async def test_progress_in_free_text(real_service) -> None:  # type: ignore[no-u
     assert behind.profile.hours_per_week == 5  # an hour this week is not a new weekly budget
     shown = await real_service.ask(user, "how am I doing on my plan?")
     assert shown.intent == "progress" and "Your progress:" in shown.answer
+
+
+def test_a_goal_needs_a_wish_or_a_move_said() -> None:
+    """The frame examples read content, not grammar: a clause they put nearest the goals is a
+    goal only when it says a wish, a modal or a move; otherwise the next frame counts."""
+    from bot.core.understanding.acts import Guess
+    from bot.core.understanding.reader import frame_of, says_a_wish
+
+    near_goals = [Guess("goal", 0.7, 0.6), Guess("current", 0.2, 0.5), Guess("other", 0.1, 0.3)]
+    assert frame_of(near_goals, wishes=True) == "goal"
+    assert frame_of(near_goals, wishes=False) == "current"
+    assert says_a_wish("i'd love to move into data work someday")
+    assert says_a_wish("want to become a prompt engineer")
+    assert not says_a_wish("i build churn models in python at a telecom")
+    assert not says_a_wish("i draft road profiles in civil 3d")

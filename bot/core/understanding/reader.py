@@ -54,6 +54,17 @@ NEGATIONS = frozenset(
     {"not", "never", "nor", "isn't", "isnt", "aren't", "arent", "ain't", "aint", "don't", "dont",
      "doesn't", "doesnt", "wasn't", "wasnt", "won't", "wont", "haven't", "havent", "can't", "cant"}
 )  # fmt: skip
+# A goal is said with a wish or a move: a verb of wanting, a modal, or a verb of changing
+# course. A clause with none of these ("i build churn models in python at a telecom") is not a
+# goal, however near its content is to goal examples: the frame examples cannot see grammar.
+WISH_WORDS = frozenset(
+    {"want", "wants", "wanted", "wanna", "would", "i'd", "id", "like", "love", "hope", "hoping",
+     "hopefully", "plan", "planning", "aim", "aiming", "try", "trying", "looking", "dream",
+     "aspire", "considering", "consider", "thinking", "interested", "eventually", "someday",
+     "become", "becoming", "switch", "switching", "pivot", "pivoting", "transition", "move",
+     "moving", "get", "getting", "break", "go", "going", "gonna", "could", "should", "maybe",
+     "next", "future", "learn", "learning", "prefer", "rather", "wish", "goal", "career", "how"}
+)  # fmt: skip
 CLEARLY_OTHER = 0.9
 MARGIN = 0.03  # a top match this close to a different runner-up is a question, not a fact
 
@@ -133,11 +144,16 @@ def close_candidates(matches: list[Match], limit: int = 3) -> list[Match]:
     return chosen
 
 
-def frame_of(guesses: list[Guess], names_a_job: bool = False, claims_it: bool = False) -> str:
+def frame_of(
+    guesses: list[Guess], names_a_job: bool = False, claims_it: bool = False, wishes: bool = True
+) -> str:
     """A clause's frame. 'other' wins only when clearly so: long clauses mix a self-description
-    with other matter ("I'm a paralegal and document review is being automated")."""
+    with other matter ("I'm a paralegal and document review is being automated"). A goal needs
+    a wish or a move said (`wishes`)."""
     p = {g.label: g.confidence for g in guesses}
     for kind in ("stay", "goal", "past"):
+        if kind == "goal" and not wishes:
+            continue
         if guesses[0].label == kind or p.get(kind, 0) >= 0.5:
             return kind
     # A clause in which the person says a job's name of themselves needs more to be read as not
@@ -155,6 +171,10 @@ def speaks_of_self(clause: str) -> bool:
     words = set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower()))
     of_someone_else = bool(words & SOMEONE_ELSE) and not words & SPEAKER
     return not of_someone_else and not words & NEGATIONS
+
+
+def says_a_wish(clause: str) -> bool:
+    return bool(set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower())) & WISH_WORDS)
 
 
 def clauses_of(text: str) -> list[str]:
@@ -221,7 +241,7 @@ class Reader:
         scores = self.recogniser.scores(vectors[1:], clauses)
         frames = [self.meaning.frames.guess(v) for v in vectors[1:]]
         kinds = [
-            frame_of(f, bool(self.recogniser.named_roles(c)), speaks_of_self(c))
+            frame_of(f, bool(self.recogniser.named_roles(c)), speaks_of_self(c), says_a_wish(c))
             for f, c in zip(frames, clauses, strict=True)
         ]
         # People introduce themselves first, often with a bare title ("paralegal, 6 yrs in
