@@ -54,3 +54,26 @@ def test_recognition_finds_an_occupation_by_its_everyday_words_and_names() -> No
     assert with_words.says_a_job_name("pipe wrangler, 10 yrs") and not without.says_a_job_name(
         "pipe wrangler"
     )
+
+
+def test_a_job_named_as_other_people_is_not_the_persons() -> None:
+    """'the dentist', 'journalists': the people someone works with, not their own job; 'I'm a
+    dentist', 'dentist here' and 'we are dentists' stay claims, and scoring follows."""
+    table = OccupationTable.load()
+    kb = load_knowledge(FIXTURE_KB)
+    embedder = HashEmbedder()
+    recogniser = Recogniser(kb, table, embedder)
+    dentist = next(i for i, e in enumerate(recogniser.entities) if e.onet_code == "29-1021.00")
+
+    def others(text: str) -> set[int]:
+        return recogniser._others_named(text.split())
+
+    assert dentist in others("i hand the dentist instruments")
+    assert dentist in others("i book appointments for dentists")
+    for claim in ("i'm a dentist", "dentist here", "we are dentists", "i work as a dentist"):
+        assert dentist not in others(claim), claim
+    # The same vectors score the dentist lower when the clause names them as someone else.
+    vectors = unit_rows(embedder.embed_documents(["i hand the dentist instruments"]))
+    as_other = recogniser.scores(vectors, ["i hand the dentist instruments"])[0, dentist]
+    as_said = recogniser.scores(vectors, ["i hand dentist instruments"])[0, dentist]
+    assert as_other < as_said

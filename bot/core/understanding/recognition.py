@@ -53,6 +53,12 @@ SIDE_WORDS = re.compile(
     re.IGNORECASE,
 )
 SIDE_PENALTY = 0.1
+# A job named as the people the person works with ("i hand the dentist instruments", "i pitch
+# journalists", "the doctors use an ai scribe") is theirs, not the person's: after a
+# determiner or possessive, or in the plural, unless said of "we" or "I".
+OTHERS_BEFORE = frozenset({"the", "my", "our", "his", "her", "their", "those", "these", "other", "to"})
+OURS_BEFORE = frozenset({"i'm", "im", "am", "as", "we're", "were", "are", "we"})
+OTHERS_PENALTY = 0.15
 
 
 @dataclass(frozen=True)
@@ -244,15 +250,31 @@ class Recogniser:
             if not SIDE_WORDS.search(clause):
                 per_entity[row, self._side_columns] -= SIDE_PENALTY
             words = _words(clause)
+            others = self._others_named(words)
+            per_entity[row, sorted(others)] -= OTHERS_PENALTY
             for key, _start, _end in self._names.find(words, _stem(words)):
-                column = int(np.searchsorted(self._starts, np.flatnonzero(self._owner == int(key))[0]))
+                column = int(key)
                 # A name said outright is lifted, if the clause is about it at all: "models"
                 # in "instructions that get the best out of models" names no job.
-                if per_entity[row, column] >= NAMED_FLOOR:
+                if column not in others and per_entity[row, column] >= NAMED_FLOOR:
                     per_entity[row, column] = max(
                         per_entity[row, column], 0.5 + 0.5 * per_entity[row, column]
                     )
         return per_entity
+
+    def _others_named(self, words: list[str]) -> set[int]:
+        """Entities a clause names as other people ("the dentist", "journalists")."""
+        others: set[int] = set()
+        for key, start, end in self._job_names.find(words, _stem(words)):
+            before = words[start - 1] if start else ""
+            if before in OURS_BEFORE:
+                continue
+            said = words[end - 1]
+            singular_names = {_words(n)[-1] for n in self._job_names.names[key] if _words(n)}
+            plural = said.endswith("s") and said not in singular_names
+            if before in OTHERS_BEFORE or plural:
+                others.add(int(key))
+        return others
 
     @cached_property
     def role_column_array(self) -> np.ndarray:
