@@ -305,3 +305,17 @@ def test_a_goal_needs_a_wish_or_a_move_said() -> None:
     assert says_a_wish("want to become a prompt engineer")
     assert not says_a_wish("i build churn models in python at a telecom")
     assert not says_a_wish("i draft road profiles in civil 3d")
+
+
+@pytest.mark.slow
+async def test_a_suggested_role_named_again_is_asked_about_and_chatter_claims_no_job(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
+
+    user = UserRef(platform="test", user_id="context")
+    plan = await real_service.ask(user, "I'm a paralegal with 5 hours a week, what should I learn?")
+    suggested = real_service._engine.kb.roles[plan.target_roles[1]].title
+    why = await real_service.ask(user, f"why {suggested.lower()}? does anyone actually hire for that")
+    assert why.intent == "why_role", why.intent
+    chatter = await real_service.ask(user, "my cat just knocked my coffee all over my desk lmao")
+    assert chatter.intent in {"off_topic", "smalltalk"} and chatter.profile.current_role == "paralegal"
+    assert chatter.profile.onet_code == plan.profile.onet_code

@@ -28,6 +28,7 @@ from bot.core.models import (
 )
 from bot.core.plans import held_for, plan_for, progress_for
 from bot.core.retrieval import SearchResult
+from bot.core.understanding.acts import Guess
 from bot.core.understanding.language import language_name
 from bot.core.understanding.occupations import OccupationTable
 from bot.core.understanding.reader import ASK, Reader, Reading, close_candidates
@@ -57,6 +58,9 @@ INTERROGATIVE = re.compile(
     r"would|will|shall|may|might|tell me)\b",
     re.IGNORECASE,
 )
+# A role the coach suggested, named again while a plan is in hand, is most likely being asked
+# about, compared or chosen: "why ai auditor?" is why_role, not a question about the job.
+ABOUT_A_SUGGESTION = {"why_role": 2.0, "compare": 2.0, "retarget": 2.0}
 CHOICE_NUMBER = re.compile(r"^\s*(?:#|no\.?|number|option)?\s*([1-9])\s*[.)!]?\s*$", re.IGNORECASE)
 
 Search = Callable[[str, int], Awaitable[list[SearchResult]]]
@@ -105,6 +109,21 @@ def _chosen(text: str, reading: Reading, pending: PendingQuestion) -> Choice | N
     )
 
 
+def read_in_context(reading: Reading, state: ConversationState, profile: Profile) -> None:
+    """The act as the conversation makes it likely: the message's probabilities, weighted by
+    what is under discussion, then renormalised."""
+    discussed = {s.id for s in state.suggestions} | {profile.target_role}
+    named = {m.role_id for m in reading.mentioned}
+    if state.plan is None or not named & discussed:
+        return
+    weighted = [(g, g.confidence * ABOUT_A_SUGGESTION.get(g.label, 1.0)) for g in reading.acts]
+    total = sum(w for _, w in weighted) or 1.0
+    reading.acts = sorted(
+        (Guess(g.label, w / total, g.nearest) for g, w in weighted), key=lambda g: -g.confidence
+    )
+    reading.act = reading.acts[0].label
+
+
 def decide_act(reading: Reading, state: ConversationState, profile: Profile, stated_job: bool) -> str:
     act = reading.act
     if act in {"affirm", "deny"}:
@@ -150,6 +169,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     if command in PROGRESS_COMMANDS or command == "/progress":  # a progress button, or typed
         acts = {"/progress": "progress", "/notyet": "progress_behind"}
         return act_given or acts.get(command, "progress_done")
+    read_in_context(reading, state, turn.profile)
     update: dict[str, Any] = {}
     stated_job = False
     pending = state.pending
@@ -180,11 +200,14 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
         and reading.act_score(reading.act) >= 0.5
         and bool(INTERROGATIVE.search(turn.text))
     )
+    # Talk off the topic describes no job, first person or not ("my dog just ate my sandwich").
+    off_topic = reading.act == "off_topic" and reading.act_score("off_topic") >= 0.5
     # A door that names the act (a button, setup's closing "make me a plan") describes nobody.
     reads_job = (
         act_given is None
         and not stated_job
         and not follow_up
+        and not off_topic
         and not (asks and not FIRST_PERSON.search(turn.text))
     )
     if reads_job and reading.current_sure:
