@@ -319,3 +319,19 @@ async def test_a_suggested_role_named_again_is_asked_about_and_chatter_claims_no
     chatter = await real_service.ask(user, "my cat just knocked my coffee all over my desk lmao")
     assert chatter.intent in {"off_topic", "smalltalk"} and chatter.profile.current_role == "paralegal"
     assert chatter.profile.onet_code == plan.profile.onet_code
+
+
+@pytest.mark.slow
+async def test_a_skill_the_plan_does_not_teach_said_done_is_a_skill_they_bring(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
+
+    user = UserRef(platform="test", user_id="outside")
+    plan = await real_service.ask(user, "I'm a paralegal with 5 hours a week, what should I learn?")
+    planned = set(plan.plan.skills) | set(plan.plan.later_skills)
+    said = {
+        "python-programming": "finished a python bootcamp back in 2019",
+        "sql": "did an sql class at night school ages ago",
+    }
+    skill, text = next((s, t) for s, t in said.items() if s not in planned)
+    known = await real_service.ask(user, text)
+    assert known.intent == "known_skill" and skill in known.profile.known_skills, known.intent

@@ -110,16 +110,27 @@ def _chosen(text: str, reading: Reading, pending: PendingQuestion) -> Choice | N
 
 
 def read_in_context(reading: Reading, state: ConversationState, profile: Profile) -> None:
-    """The act as the conversation makes it likely: the message's probabilities, weighted by
-    what is under discussion, then renormalised."""
-    discussed = {s.id for s in state.suggestions} | {profile.target_role}
-    named = {m.role_id for m in reading.mentioned}
-    if state.plan is None or not named & discussed:
+    """The act as the conversation makes it likely, from the message's probabilities."""
+    if state.plan is None:
         return
-    weighted = [(g, g.confidence * ABOUT_A_SUGGESTION.get(g.label, 1.0)) for g in reading.acts]
-    total = sum(w for _, w in weighted) or 1.0
+    discussed = {s.id for s in state.suggestions} | {profile.target_role}
+    planned = set(state.plan.skills) | set(state.plan.later_skills)
+    if {m.role_id for m in reading.mentioned} & discussed:
+        weighted = {g.label: g.confidence * ABOUT_A_SUGGESTION.get(g.label, 1.0) for g in reading.acts}
+    elif reading.act in PROGRESS_ACTS and reading.skills and not set(reading.skills) & planned:
+        # Progress is on the plan's own items: a message about skills the plan does not teach
+        # ("I finished a python bootcamp years ago") tells what they bring.
+        weighted = {g.label: 0.0 if g.label in PROGRESS_ACTS else g.confidence for g in reading.acts}
+        weighted["known_skill"] = sum(
+            g.confidence for g in reading.acts if g.label in PROGRESS_ACTS | {"known_skill"}
+        )
+    else:
+        return
+    total = sum(weighted.values()) or 1.0
+    nearest = {g.label: g.nearest for g in reading.acts}
     reading.acts = sorted(
-        (Guess(g.label, w / total, g.nearest) for g, w in weighted), key=lambda g: -g.confidence
+        (Guess(label, w / total, nearest[label]) for label, w in weighted.items()),
+        key=lambda g: -g.confidence,
     )
     reading.act = reading.acts[0].label
 
