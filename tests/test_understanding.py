@@ -305,6 +305,17 @@ def test_a_goal_needs_a_wish_or_a_move_said() -> None:
     assert says_a_wish("want to become a prompt engineer")
     assert not says_a_wish("i build churn models in python at a telecom")
     assert not says_a_wish("i draft road profiles in civil 3d")
+    assert says_a_wish("and what about AI governance specialist")
+
+
+def test_a_question_in_the_third_person_describes_nobodys_work() -> None:
+    from bot.core.understanding.reader import asks_about_others
+
+    assert asks_about_others("What is prompt engineering?")
+    assert asks_about_others("and how do paralegals keep up")
+    assert not asks_about_others("what should I learn as a nurse?")
+    assert not asks_about_others("is my job as a bookkeeper safe")
+    assert not asks_about_others("i draft road profiles in civil 3d")
 
 
 @pytest.mark.slow

@@ -31,7 +31,7 @@ from bot.core.retrieval import SearchResult
 from bot.core.understanding.acts import Guess
 from bot.core.understanding.language import language_name
 from bot.core.understanding.occupations import OccupationTable
-from bot.core.understanding.reader import ASK, Reader, Reading, close_candidates
+from bot.core.understanding.reader import ASK, INTERROGATIVE, Reader, Reading, close_candidates
 from bot.core.understanding.recognition import Match, title_names
 from bot.core.understanding.state import Choice, ConversationState, PendingQuestion
 
@@ -51,13 +51,6 @@ PLAN_IF_DESCRIBED = {
 }  # fmt: skip
 # A question says who is asking only in the first person ("As a bookkeeper, should I ...?").
 FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|my|me|we|our)\b", re.IGNORECASE)
-# A question in form: a question mark, or an opening wh-word or auxiliary (grammar's closed
-# classes). "junior web developer worried about Copilot" is no question, whatever it is near.
-INTERROGATIVE = re.compile(
-    r"\?|^\W*(?:what|who|whom|which|why|how|when|where|is|are|was|were|do|does|did|can|could|should|"
-    r"would|will|shall|may|might|tell me)\b",
-    re.IGNORECASE,
-)
 # A role the coach suggested, named again while a plan is in hand, is most likely being asked
 # about, compared or chosen: "why ai auditor?" is why_role, not a question about the job.
 ABOUT_A_SUGGESTION = {"why_role": 2.0, "compare": 2.0, "retarget": 2.0}

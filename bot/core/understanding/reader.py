@@ -63,8 +63,19 @@ WISH_WORDS = frozenset(
      "aspire", "considering", "consider", "thinking", "interested", "eventually", "someday",
      "become", "becoming", "switch", "switching", "pivot", "pivoting", "transition", "move",
      "moving", "get", "getting", "break", "go", "going", "gonna", "could", "should", "maybe",
-     "next", "future", "learn", "learning", "prefer", "rather", "wish", "goal", "career", "how"}
+     "next", "future", "learn", "learning", "prefer", "rather", "instead", "wish", "goal", "career",
+     "how"}
 )  # fmt: skip
+PROPOSAL = re.compile(r"\b(?:what|how) about\b", re.IGNORECASE)  # "what about AI governance?"
+# A question in form: a question mark, or an opening wh-word or auxiliary (grammar's closed
+# classes). "junior web developer worried about Copilot" is no question, whatever it is near.
+INTERROGATIVE = re.compile(
+    r"\?|^\W*(?:(?:and|but|so|ok|okay|then|well|hmm|also)\W+)?"
+    r"(?:what|who|whom|which|why|how|when|where|is|are|was|were|do|does|did|can|could|should|"
+    r"would|will|shall|may|might|tell me)\b",
+    re.IGNORECASE,
+)
+FIRST_PERSON_WORDS = SPEAKER | {"my", "we", "our", "us", "we're", "mine"}
 CLEARLY_OTHER = 0.9
 MARGIN = 0.03  # a top match this close to a different runner-up is a question, not a fact
 
@@ -173,8 +184,16 @@ def speaks_of_self(clause: str) -> bool:
     return not of_someone_else and not words & NEGATIONS
 
 
+def asks_about_others(clause: str) -> bool:
+    """A question with no first person ("what is prompt engineering?", "how are teachers
+    supposed to cope?") describes nobody's own work."""
+    words = set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower()))
+    return bool(INTERROGATIVE.search(clause)) and not words & FIRST_PERSON_WORDS
+
+
 def says_a_wish(clause: str) -> bool:
-    return bool(set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower())) & WISH_WORDS)
+    words = set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower()))
+    return bool(words & WISH_WORDS) or bool(PROPOSAL.search(clause))
 
 
 def clauses_of(text: str) -> list[str]:
@@ -243,6 +262,10 @@ class Reader:
         kinds = [
             frame_of(f, bool(self.recogniser.named_roles(c)), speaks_of_self(c), says_a_wish(c))
             for f, c in zip(frames, clauses, strict=True)
+        ]
+        kinds = [
+            "other" if k == "current" and asks_about_others(c) else k
+            for k, c in zip(kinds, clauses, strict=True)
         ]
         # People introduce themselves first, often with a bare title ("paralegal, 6 yrs in
         # immigration law", "hvac tech, residential"): a short opening clause that is a job's
