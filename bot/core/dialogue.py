@@ -31,7 +31,7 @@ from bot.core.retrieval import SearchResult
 from bot.core.understanding.acts import Guess
 from bot.core.understanding.language import language_name
 from bot.core.understanding.occupations import OccupationTable
-from bot.core.understanding.reader import ASK, INTERROGATIVE, Reader, Reading, close_candidates
+from bot.core.understanding.reader import ASK, Reader, Reading, asks_about_others, close_candidates
 from bot.core.understanding.recognition import Match, title_names
 from bot.core.understanding.state import Choice, ConversationState, PendingQuestion
 
@@ -49,8 +49,6 @@ FOLLOW_UPS = {
 PLAN_IF_DESCRIBED = {
     "question", "vague", "smalltalk", "off_topic", "how_long", "why_role", "first_step", "known_skill",
 }  # fmt: skip
-# A question says who is asking only in the first person ("As a bookkeeper, should I ...?").
-FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|my|me|we|our)\b", re.IGNORECASE)
 # A role the coach suggested, named again while a plan is in hand, is most likely being asked
 # about, compared or chosen: "why ai auditor?" is why_role, not a question about the job.
 ABOUT_A_SUGGESTION = {"why_role": 2.0, "compare": 2.0, "retarget": 2.0}
@@ -199,21 +197,11 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     )
     # A question about a role ("What is prompt engineering?") is not a self-description unless
     # it is in the first person ("As a bookkeeper, should I learn Python?").
-    asks = (
-        reading.act in {"question", "off_topic"}
-        and reading.act_score(reading.act) >= 0.5
-        and bool(INTERROGATIVE.search(turn.text))
-    )
+    asks = reading.act == "question" and reading.act_score("question") >= 0.5 and asks_about_others(turn.text)
     # Talk off the topic describes no job, first person or not ("my dog just ate my sandwich").
     off_topic = reading.act == "off_topic" and reading.act_score("off_topic") >= 0.5
     # A door that names the act (a button, setup's closing "make me a plan") describes nobody.
-    reads_job = (
-        act_given is None
-        and not stated_job
-        and not follow_up
-        and not off_topic
-        and not (asks and not FIRST_PERSON.search(turn.text))
-    )
+    reads_job = act_given is None and not stated_job and not follow_up and not off_topic and not asks
     if reads_job and reading.current_sure:
         update |= match_profile(reading.current[0], kb)
         stated_job = True

@@ -174,12 +174,17 @@ def frame_of(
     return "other" if p.get("other", 0) >= (0.99 if strict else 0.85) else "current"
 
 
+def word_set(text: str) -> set[str]:
+    """The words of a text, lower case, apostrophes kept ("i'm"): for the closed word classes."""
+    return set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower()))
+
+
 def speaks_of_self(clause: str) -> bool:
     """Whether a clause could claim a job for the person: it denies nothing, and it is not
     about someone else (a possessive or third-person subject with no "I": "my brother is a
     paralegal"). Grammar's closed classes, not phrasings; telegraphic self-descriptions
     ("junior web developer worried about Copilot") still count."""
-    words = set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower()))
+    words = word_set(clause)
     of_someone_else = bool(words & SOMEONE_ELSE) and not words & SPEAKER
     return not of_someone_else and not words & NEGATIONS
 
@@ -187,12 +192,12 @@ def speaks_of_self(clause: str) -> bool:
 def asks_about_others(clause: str) -> bool:
     """A question with no first person ("what is prompt engineering?", "how are teachers
     supposed to cope?") describes nobody's own work."""
-    words = set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower()))
+    words = word_set(clause)
     return bool(INTERROGATIVE.search(clause)) and not words & FIRST_PERSON_WORDS
 
 
 def says_a_wish(clause: str) -> bool:
-    words = set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower()))
+    words = word_set(clause)
     return bool(words & WISH_WORDS) or bool(PROPOSAL.search(clause))
 
 

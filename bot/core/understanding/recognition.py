@@ -197,6 +197,8 @@ class Recogniser:
         )
         self._names = NameIndex(names, heads=False)
         self._job_names = NameIndex(job_names, heads=False)
+        # The last word of each name as written, to tell "journalists" from "journalist".
+        self._name_ends = {k: {w[-1] for w in map(_words, v) if w} for k, v in job_names.items()}
         self._vectors: np.ndarray | None = None
         self._lock = threading.Lock()
 
@@ -270,8 +272,7 @@ class Recogniser:
             if before in OURS_BEFORE:
                 continue
             said = words[end - 1]
-            singular_names = {_words(n)[-1] for n in self._job_names.names[key] if _words(n)}
-            plural = said.endswith("s") and said not in singular_names
+            plural = said.endswith("s") and said not in self._name_ends[key]
             if before in OTHERS_BEFORE or plural:
                 others.add(int(key))
         return others
