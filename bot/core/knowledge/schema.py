@@ -179,6 +179,9 @@ class RoleMeta(DocumentMeta):
     skills: list[SkillRequirement] = Field(min_length=1)
     transitions: list[DocId] = Field(default_factory=list)
     transition_reasons: dict[str, NonEmpty] = Field(default_factory=dict)
+    # What people in the role say they do, in everyday words: a description or a wish in the
+    # person's own words is matched against these as well as the formal summary.
+    in_plain_words: list[NonEmpty] = Field(default_factory=list)
     onet_codes: list[NonEmpty] = Field(default_factory=list)
     exposure: Exposure | None = None
     entry_path: EntryPath

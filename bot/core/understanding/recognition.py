@@ -2,7 +2,8 @@
 
 Every knowledge-base role and every O*NET occupation is an entity with texts: its names (title,
 aliases, the O*NET title and the everyday names people use), what the role is (its summary),
-what people in the occupation say they do, in everyday words (`everyday.yaml`), and, when the
+what people in the role or occupation say they do, in everyday words (a role's
+`in_plain_words`, `everyday.yaml`), and, when the
 task file is present, the O*NET tasks of its occupations. A clause of a message scores each
 entity by its closest text; a name said outright lifts the score. Occupations whose code a role
 lists are that role.
@@ -157,6 +158,7 @@ class Recogniser:
             texts += [(index, "name", n) for n in role_names]
             texts.append((index, "summary", role.summary))
             texts += [(index, "summary", s) for s in role_description(kb, role_id)]
+            texts += [(index, "everyday", line) for line in role.in_plain_words]
             names[str(index)] = role_names
             job_names.setdefault(str(index), []).extend(role_names)
         for code, occupation in table.occupations.items():
