@@ -194,8 +194,11 @@ def first_sentence(text: str) -> str:
     return match.group(1) if match else text.strip()
 
 
-def targets_text(targets: Sequence[TargetSuggestion]) -> str:
-    lines = ["Roles that suit you next:"]
+MOVES_IF_STAYING = "If you would rather move, roles open from work like yours:"
+
+
+def targets_text(targets: Sequence[TargetSuggestion], staying: bool = False) -> str:
+    lines = [MOVES_IF_STAYING if staying else "Roles that suit you next:"]
     for t in targets:
         figures = figures_text(t.pay, t.outlook)
         lines.append(f"{BULLET} {t.title}: {first_sentence(t.why)}" + (f" {figures}" if figures else ""))
@@ -252,7 +255,7 @@ def plan_answer(
         if exposure:
             head.append(exposure)
     if targets and not profile.target_role:
-        head.append(targets_text(targets))
+        head.append(targets_text(targets, staying=plan.scope == "stay_and_upgrade"))
     elif profile.target_role and profile.target_role in kb.roles:
         target = kb.roles[profile.target_role]
         head.append(f"{target.title}: {target.summary}")
@@ -425,10 +428,18 @@ def how_long_text(kb: KnowledgeBase, plan: Plan) -> str:
     return text
 
 
+STAY_REASON = (
+    "the plan keeps you in your work and adds the AI skills of your own job, practised on your real "
+    "tasks; where the exposure figures are low, hands-on work like yours holds up as AI spreads."
+)
+
+
 def why_role_text(
     kb: KnowledgeBase, suggestions: Sequence[TargetSuggestion], plan: Plan | None, held: Sequence[str]
 ) -> str:
     lines: list[str] = []
+    if plan is not None and plan.scope == "stay_and_upgrade" and plan.target_role not in kb.roles:
+        lines.append(f"{BULLET} Staying in your own work: {STAY_REASON}")
     for suggestion in suggestions[:3]:
         lines.append(f"{BULLET} {suggestion.title}: {suggestion.why}")
     if not lines and plan is not None and plan.target_role in kb.roles:
@@ -436,7 +447,8 @@ def why_role_text(
         lines.append(f"{BULLET} {role.title}: {role.summary}")
     if not lines:
         return NO_PLAN_YET
-    text = "Why these roles:\n" + "\n".join(lines)
+    staying = lines[0].startswith(f"{BULLET} Staying")
+    text = ("Why this plan:\n" if staying else "Why these roles:\n") + "\n".join(lines)
     if held:
         text += "\n\nSkills you already bring: " + ", ".join(held) + "."
     return text
