@@ -15,6 +15,7 @@ import yaml
 
 from bot.container import Container
 from bot.core.understanding.numbers import read_experience, read_horizon_weeks, read_hours
+from bot.core.understanding.reader import Reading
 
 EVAL = Path(__file__).resolve().parent / "eval"
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,6 +159,8 @@ async def real_service(real_container: Container, tmp_path: Path):  # type: igno
         # A wish near many roles alike names none: the coach suggests moves from their work.
         ("i'm a teacher and want to do something with AI", "teacher", None),
         ("I'm a bookkeeper and I'd like to become a data analyst", "bookkeeper", "data-analyst"),
+        # A goal described, not named: matched against what people in each role say they do.
+        ("I want to be the person who decides whether a model is fair enough to launch", None, "ai-ethicist"),
     ],
 )  # fmt: skip
 async def test_roles_from_free_text(real_service, text: str, current: str | None, target: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -184,6 +187,26 @@ async def test_occupations_outside_the_knowledge_base_are_recognised_honestly(re
             tasks.intent == "own_tasks" and "Most exposed" in tasks.answer and "Least exposed" in tasks.answer
         )
     assert "You're a" not in answer.answer  # never claims a role the person does not have
+
+
+@pytest.mark.slow
+async def test_work_ai_barely_touches_is_planned_in_place_with_moves_on_offer(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
+
+    user = UserRef(platform="test", user_id="plumber")
+    answer = await real_service.ask(user, "I'm a plumber, what should I learn?")
+    assert answer.profile.onet_code == "47-2152.00" and answer.profile.current_role is None
+    assert answer.plan is not None and answer.plan.scope == "stay_and_upgrade"
+    assert "ai-fluency" in answer.plan.skills and answer.targets
+    assert "If you would rather move" in answer.answer
+    why = await real_service.ask(user, "why that role?")
+    assert why.intent == "why_role" and "Staying in your own work" in why.answer
+    # A goal said outright is the way, however little the work is exposed.
+    moving = await real_service.ask(
+        UserRef(platform="test", user_id="plumber-2"), "I'm a plumber and I'd like to become an electrician"
+    )
+    assert moving.profile.target_role == "electrician" and moving.plan is not None
+    assert moving.plan.scope != "stay_and_upgrade"
 
 
 @pytest.mark.slow
@@ -346,3 +369,42 @@ async def test_a_skill_the_plan_does_not_teach_said_done_is_a_skill_they_bring(r
     skill, text = next((s, t) for s, t in said.items() if s not in planned)
     known = await real_service.ask(user, text)
     assert known.intent == "known_skill" and skill in known.profile.known_skills, known.intent
+
+
+def _reading(*acts: tuple[str, float], **fields: Any) -> Reading:
+    from bot.core.understanding.acts import Guess
+
+    guesses = [Guess(label, confidence, 0.5) for label, confidence in acts]
+    return Reading(act=guesses[0].label, acts=guesses, **fields)
+
+
+def test_a_follow_up_is_read_against_the_conversation() -> None:
+    """The act the message's wording leans to, corrected by what the conversation holds."""
+    from bot.core.dialogue import decide_act
+    from bot.core.models import Plan, Profile
+    from bot.core.understanding.state import ConversationState
+
+    known = Profile(current_role="bookkeeper", hours_per_week=5)
+    planned = ConversationState(plan=Plan.model_construct(hours_per_week=5))
+    # Done, negated, is behind.
+    behind = _reading(("progress_done", 0.8), ("progress_behind", 0.1))
+    assert decide_act("honestly i didnt get to any of it", behind, planned, known, False) == "progress_behind"
+    assert decide_act("finished the first week", behind, planned, known, False) == "progress_done"
+    # Hours said inside a question about time ask how long, at those hours.
+    hours = _reading(("change_hours", 0.7), ("how_long", 0.25))
+    assert decide_act("and how long at 3 hrs a week?", hours, planned, known, False) == "how_long"
+    assert decide_act("let's do 3 hrs a week", hours, planned, known, False) == "change_hours"
+    # A first-person question near own_tasks, from someone whose job is known, is about it.
+    tasks = _reading(("question", 0.55), ("own_tasks", 0.35))
+    assert (
+        decide_act("so which bits of what i do get automated?", tasks, planned, known, False) == "own_tasks"
+    )
+    assert decide_act("what do data analysts automate?", tasks, planned, known, False) == "question"
+    assert (
+        decide_act("so which bits of what i do get automated?", tasks, planned, Profile(), False)
+        == "question"
+    )
+    # A re-plan that names a skill, near known_skill, tells what they bring.
+    skill = _reading(("plan", 0.6), ("known_skill", 0.3), skills=["spreadsheet-analysis"])
+    assert decide_act("pretty solid in excel already", skill, planned, known, False) == "known_skill"
+    assert decide_act("pretty solid in excel already", skill, ConversationState(), Profile(), False) == "plan"

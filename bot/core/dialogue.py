@@ -31,7 +31,16 @@ from bot.core.retrieval import SearchResult
 from bot.core.understanding.acts import Guess
 from bot.core.understanding.language import language_name
 from bot.core.understanding.occupations import OccupationTable
-from bot.core.understanding.reader import ASK, Reader, Reading, asks_about_others, close_candidates
+from bot.core.understanding.reader import (
+    ASK,
+    INTERROGATIVE,
+    NEGATIONS,
+    Reader,
+    Reading,
+    asks_about_others,
+    close_candidates,
+    word_set,
+)
 from bot.core.understanding.recognition import Match, title_names
 from bot.core.understanding.state import Choice, ConversationState, PendingQuestion
 
@@ -52,6 +61,17 @@ PLAN_IF_DESCRIBED = {
 # A role the coach suggested, named again while a plan is in hand, is most likely being asked
 # about, compared or chosen: "why ai auditor?" is why_role, not a question about the job.
 ABOUT_A_SUGGESTION = {"why_role": 2.0, "compare": 2.0, "retarget": 2.0}
+# Asking "why" of a suggested role asks for the reason it was suggested ("why mlops and not ML
+# engineer?", "copywriter? why would that be safer?"), whatever else it compares.
+ASKED_WHY = {"why_role": 3.0}
+# Acts under which a job named mid-conversation may be a new self-description.
+DESCRIBING_ACTS = {"plan", "vague"}
+SURE_ACT = 0.5  # a reading this confident in another act is not describing their work anew
+NEW_JOB = 0.65  # how close a job said mid-conversation must be to replace the one known
+KNOWN_SKILL_RUNNER_UP = 0.2  # a re-plan this near known_skill, naming a skill, tells what they know
+OWN_TASKS_RUNNER_UP = 0.3  # a first-person question this near own_tasks, from someone known
+NOT_DONE = NEGATIONS | {"didn't", "didnt", "hadn't", "hadnt", "nothing"}
+ASKS_HOW_LONG = 0.2  # how_long this likely beside change_hours, in a question, asks how long
 CHOICE_NUMBER = re.compile(r"^\s*(?:#|no\.?|number|option)?\s*([1-9])\s*[.)!]?\s*$", re.IGNORECASE)
 
 Search = Callable[[str, int], Awaitable[list[SearchResult]]]
@@ -100,14 +120,15 @@ def _chosen(text: str, reading: Reading, pending: PendingQuestion) -> Choice | N
     )
 
 
-def read_in_context(reading: Reading, state: ConversationState, profile: Profile) -> None:
+def read_in_context(text: str, reading: Reading, state: ConversationState, profile: Profile) -> None:
     """The act as the conversation makes it likely, from the message's probabilities."""
     if state.plan is None:
         return
     discussed = {s.id for s in state.suggestions} | {profile.target_role}
     planned = set(state.plan.skills) | set(state.plan.later_skills)
     if {m.role_id for m in reading.mentioned} & discussed:
-        weighted = {g.label: g.confidence * ABOUT_A_SUGGESTION.get(g.label, 1.0) for g in reading.acts}
+        lift = ASKED_WHY if "why" in word_set(text) else ABOUT_A_SUGGESTION
+        weighted = {g.label: g.confidence * lift.get(g.label, 1.0) for g in reading.acts}
     elif reading.act in PROGRESS_ACTS and reading.skills and not set(reading.skills) & planned:
         # Progress is on the plan's own items: a message about skills the plan does not teach
         # ("I finished a python bootcamp years ago") tells what they bring.
@@ -126,7 +147,9 @@ def read_in_context(reading: Reading, state: ConversationState, profile: Profile
     reading.act = reading.acts[0].label
 
 
-def decide_act(reading: Reading, state: ConversationState, profile: Profile, stated_job: bool) -> str:
+def decide_act(
+    text: str, reading: Reading, state: ConversationState, profile: Profile, stated_job: bool
+) -> str:
     act = reading.act
     if act in {"affirm", "deny"}:
         return "smalltalk" if act == "affirm" else "vague"
@@ -138,15 +161,37 @@ def decide_act(reading: Reading, state: ConversationState, profile: Profile, sta
         return "plan"
     if act == "change_hours" and state.plan is None:
         return "plan"  # hours given before any plan are part of the first request
-    if act == "retarget" and state.plan is None and _goal_role(reading, act):
+    unknown = state.plan is None and not (profile.current_role or profile.target_role or profile.onet_code)
+    if act == "retarget" and unknown and _goal_role(reading, act):
         return "plan"  # a first "I want to be ..." asks for the way there
+    # "i'm pretty solid in excel already" mid-plan: a skill they bring, not a new request.
+    if (
+        act == "plan"
+        and state.plan is not None
+        and not stated_job
+        and reading.skills
+        and reading.act_score("known_skill") >= KNOWN_SKILL_RUNNER_UP
+    ):
+        return "known_skill"
+    # "Which of those tasks are most exposed? I'd guess reference" from someone whose job is
+    # known asks about their own work, though it reads much like a general question.
+    own_work = profile.current_role or profile.onet_code
+    near_own_tasks = reading.act_score("own_tasks") >= OWN_TASKS_RUNNER_UP
+    if act == "question" and own_work and near_own_tasks and not asks_about_others(text):
+        return "own_tasks"
+    # "ngl i didnt do any of it yet": done, negated, is behind.
+    if act == "progress_done" and word_set(text) & NOT_DONE:
+        return "progress_behind"
+    # "how long at 4hrs/week?" asks how long, at the hours it names.
+    asks_how_long = reading.act_score("how_long") >= ASKS_HOW_LONG and INTERROGATIVE.search(text)
+    if act == "change_hours" and asks_how_long:
+        return "how_long"
     if act == "retarget" and _goal_role(reading, act) is None:
         return "plan" if reading.describes_work else "question"
     if act == "compare" and not reading.mentioned and not state.suggestions:
         return "question"
     # A follow-up needs something to follow: from someone the coach knows nothing about yet,
     # "what is the Zanzibar method?" read as "why that role?" or as progress is a question.
-    unknown = state.plan is None and not (profile.current_role or profile.target_role or profile.onet_code)
     no_skill_named = act == "known_skill" and not reading.skills
     unsure = act in NEEDS_PLAN and reading.act_score(act) < SURE_FOLLOW_UP
     if unknown and (act in PROGRESS_ACTS or no_skill_named or unsure):
@@ -171,7 +216,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     if command in PROGRESS_COMMANDS or command == "/progress":  # a progress button, or typed
         acts = {"/progress": "progress", "/notyet": "progress_behind"}
         return act_given or acts.get(command, "progress_done")
-    read_in_context(reading, state, turn.profile)
+    read_in_context(turn.text, reading, state, turn.profile)
     update: dict[str, Any] = {}
     stated_job = False
     pending = state.pending
@@ -192,16 +237,29 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
             state.pending = None
     # A follow-up in a conversation under way ("I've used SQL for years", "what parts of my
     # job are exposed?") is about the plan, not a new self-description.
-    follow_up = reading.act in FOLLOW_UPS and (
-        state.plan is not None or bool(turn.profile.current_role or turn.profile.onet_code)
-    )
+    in_conversation = state.plan is not None or bool(turn.profile.current_role or turn.profile.onet_code)
+    follow_up = reading.act in FOLLOW_UPS and in_conversation
     # A question about a role ("What is prompt engineering?") is not a self-description unless
     # it is in the first person ("As a bookkeeper, should I learn Python?").
     asks = reading.act == "question" and reading.act_score("question") >= 0.5 and asks_about_others(turn.text)
     # Talk off the topic describes no job, first person or not ("my dog just ate my sandwich").
     off_topic = reading.act == "off_topic" and reading.act_score("off_topic") >= 0.5
+    # Mid-conversation, a message sure of another act is that act: "cheers mate" thanks, "missed
+    # last week, pulled double shifts" reports progress, and neither says a new job. A job said
+    # anew must be clearly one: "i'm pretty solid in excel already" tells a skill, not a job.
+    other_act = reading.act not in DESCRIBING_ACTS and reading.act_score(reading.act) >= SURE_ACT
+    # A role the coach suggested, named again ("sales rep sounds good. first step?"), is being
+    # discussed, not claimed as their job.
+    discussed = {s.id for s in state.suggestions} | {turn.profile.target_role}
+    new_job = (
+        bool(reading.current)
+        and reading.current[0].score >= NEW_JOB
+        and reading.current[0].role_id not in discussed - {None}
+    )
+    keeps_job = in_conversation and (other_act or not new_job)
     # A door that names the act (a button, setup's closing "make me a plan") describes nobody.
-    reads_job = act_given is None and not stated_job and not follow_up and not off_topic and not asks
+    says_no_job = follow_up or off_topic or asks or keeps_job
+    reads_job = act_given is None and not stated_job and not says_no_job
     if reads_job and reading.current_sure:
         update |= match_profile(reading.current[0], kb)
         stated_job = True
@@ -216,7 +274,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
                 choices=[Choice(title=m.title, role_id=m.role_id, onet_code=m.onet_code) for m in candidates],
             )
             state.near_roles = [m.role_id for m in reading.near_roles if m.role_id]
-    act = act_given or decide_act(reading, state, turn.profile, stated_job)
+    act = act_given or decide_act(turn.text, reading, state, turn.profile, stated_job)
     # Work described, but nothing close to it: say so and ask what the work involves.
     unknown_work = (
         reading.describes_work
@@ -230,7 +288,9 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     if unknown_work and not act_given:
         state.pending = PendingQuestion(kind="work")
     goal_acts = {"plan", "retarget", "compare", "question", "vague"}
-    if act in goal_acts and (act == "retarget" or _goal_role(reading, act)):
+    # "do AI auditors need to know how models work?" asks about a role; it chooses no goal.
+    asks_of_a_role = act == "question" and asks_about_others(turn.text)
+    if act in goal_acts and not asks_of_a_role and (act == "retarget" or _goal_role(reading, act)):
         role = _goal_role(reading, act)
         # A goal that names the job they have is usually a misread self-description; staying
         # is read from what they say about keeping it (below).
@@ -240,7 +300,11 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
                 act = "plan"
     current_role = update.get("current_role", turn.profile.current_role)
     occupation = update.get("onet_code", turn.profile.onet_code)
-    if reading.stays and (current_role or occupation) and act in goal_acts:
+    # A role named as the goal in the same message outweighs a clause read as staying ("can I go
+    # for ai ethicist instead? I've covered tech ethics stories a lot").
+    named_goal = bool(update.get("target_role"))
+    staying = reading.stays and not named_goal and act in goal_acts - {"compare", "question"}
+    if staying and (current_role or occupation):
         # Staying and upgrading is a goal of its own: the target is the job they have (for a
         # job outside the base, the plan of their own work).
         update |= {"target_role": current_role, "stay": current_role is None}
@@ -391,7 +455,9 @@ async def handle_clarify(turn: Turn) -> Answer:
 
 async def _with_plan(turn: Turn, intent: str, write: Callable[[Plan], str]) -> Answer:
     plan = turn.state.plan
-    if plan is None:  # asked before any plan: build it, and answer from it
+    # Asked before any plan, or with new hours said in the same breath: (re)build it first.
+    hours = turn.profile.hours_per_week
+    if plan is None or (hours is not None and hours != plan.hours_per_week):
         answer = _plan_answer(turn, intent)
         if answer.plan is None:
             return answer.model_copy(update={"answer": compose.NO_PLAN_YET})
