@@ -194,11 +194,8 @@ def first_sentence(text: str) -> str:
     return match.group(1) if match else text.strip()
 
 
-MOVES_IF_STAYING = "If you would rather move, roles open from work like yours:"
-
-
-def targets_text(targets: Sequence[TargetSuggestion], staying: bool = False) -> str:
-    lines = [MOVES_IF_STAYING if staying else "Roles that suit you next:"]
+def targets_text(targets: Sequence[TargetSuggestion]) -> str:
+    lines = ["Roles that suit you next:"]
     for t in targets:
         figures = figures_text(t.pay, t.outlook)
         lines.append(f"{BULLET} {t.title}: {first_sentence(t.why)}" + (f" {figures}" if figures else ""))
@@ -255,7 +252,7 @@ def plan_answer(
         if exposure:
             head.append(exposure)
     if targets and not profile.target_role:
-        head.append(targets_text(targets, staying=plan.scope == "stay_and_upgrade"))
+        head.append(targets_text(targets))
     elif profile.target_role and profile.target_role in kb.roles:
         target = kb.roles[profile.target_role]
         head.append(f"{target.title}: {target.summary}")
@@ -429,8 +426,8 @@ def how_long_text(kb: KnowledgeBase, plan: Plan) -> str:
 
 
 STAY_REASON = (
-    "the plan keeps you in your work and adds the AI skills of your own job, practised on your real "
-    "tasks; where the exposure figures are low, hands-on work like yours holds up as AI spreads."
+    "you said you want to keep your work, so the plan adds the AI skills of your own job, practised "
+    "on your real tasks, rather than leading to another role."
 )
 
 

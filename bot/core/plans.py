@@ -82,17 +82,6 @@ def _chosen_target(
     return []
 
 
-# The GPTs-are-GPTs share of an occupation's tasks people rated exposed, below which the work
-# is hands-on enough that staying and adding AI skills comes before moving (the base's
-# resilient electrician is 0.15; its transforming roles are 0.3 and above).
-LITTLE_EXPOSURE = 0.2
-
-
-def little_exposed(table: OccupationTable | None, onet_code: str | None) -> bool:
-    occupation = table.get(onet_code) if table is not None else None
-    return occupation is not None and occupation.human_beta < LITTLE_EXPOSURE
-
-
 FINISHED = {"done", "skipped"}  # statuses that take an item out of what is left to do
 
 
@@ -116,17 +105,10 @@ def plan_for(
     current = roles.get(profile.current_role or "")
     held = held_for(profile, kb, table)
     have = held.levels
-    # Someone outside the base who wants to keep their job, or who names no goal and whose work
-    # language models barely touch (a plumber, a hairdresser): their own work first, as the
-    # base does for its resilient roles; the moves open from work like theirs stay on offer.
-    outside = current is None and bool(profile.onet_code) and not profile.target_role
-    staying_outside = outside and (profile.stay or (not leaning and little_exposed(table, profile.onet_code)))
-    if staying_outside:
-        targets = [] if profile.stay else _chosen_target(kb, profile, near_roles or [], have)
-        chosen = None
-    else:
-        targets = _chosen_target(kb, profile, near_roles or [], have, leaning)
-        chosen = targets[0].id if targets else None
+    # Someone outside the base who wants to keep their job: their own work, no other role.
+    staying_outside = current is None and profile.stay and bool(profile.onet_code) and not profile.target_role
+    targets = [] if staying_outside else _chosen_target(kb, profile, near_roles or [], have, leaning)
+    chosen = targets[0].id if targets else None
     staying = staying_outside or (current is not None and chosen == current.id)
     needs: list[Need] = [
         Need(s, have.get(s, 0), WORKING_LEVEL) for s in learn_skills if have.get(s, 0) < WORKING_LEVEL
