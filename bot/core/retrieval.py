@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +118,11 @@ class Retriever:
                 self._keyword = (*key, keyword)
             return self._keyword[2]
 
-    def search_sync(self, query: str, k: int = 5, doc_type: str | None = None) -> list[SearchResult]:
+    def search_sync(
+        self, query: str, k: int = 5, doc_type: str | None = None, vector: Sequence[float] | None = None
+    ) -> list[SearchResult]:
+        """`vector`: the query already embedded by the index's own embedder (a reader that has
+        embedded the message's clauses need not embed them again)."""
         query = query.strip()
         if not query or k <= 0:
             return []
@@ -126,8 +131,9 @@ class Retriever:
         weights = self.weights
         by_id = {c.id: c for c in snapshot.chunks}
 
-        vector = self.index.embedder.embed_query(query)
-        dense = self.index.query(snapshot, vector, weights.depth, doc_type)
+        if vector is None:
+            vector = self.index.embedder.embed_query(query)
+        dense = self.index.query(snapshot, list(vector), weights.depth, doc_type)
         dense_chunks = [(by_id[cid], sim) for cid, sim in dense if cid in by_id]
         best_similarity: dict[str, float] = {}
         for chunk, similarity in dense_chunks:

@@ -10,7 +10,7 @@ import re
 import time
 import unicodedata
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,9 +164,13 @@ class CoachService:
                 )
         retriever = self.knowledge.retriever
 
-        def search_roles(text: str) -> list[tuple[str, float]]:
+        # The reader's vectors serve retrieval only when both embed with the same model.
+        shared_model = retriever.index.embedder is self.embedder
+
+        def search_roles(text: str, vector: Sequence[float] | None = None) -> list[tuple[str, float]]:
             try:
-                return [(r.id, r.similarity) for r in retriever.search_sync(text, 3, "role")]
+                given = vector if shared_model else None
+                return [(r.id, r.similarity) for r in retriever.search_sync(text, 3, "role", given)]
             except CoachError:  # the index is down: recognition still has every role's own texts
                 return []
 

@@ -8,7 +8,7 @@ service calls it off the event loop.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +30,7 @@ from bot.core.understanding.recognition import Match, Recogniser
 
 # Role documents ranked for a text, with the best chunk's cosine similarity: the hybrid
 # retrieval the knowledge base already has, as one more text of each role.
-RoleSearch = Callable[[str], list[tuple[str, float]]]
+RoleSearch = Callable[[str, Sequence[float] | None], list[tuple[str, float]]]
 RETRIEVAL_WEIGHT = 0.95
 RETRIEVAL_RANK_LIFT = (0.08, 0.04, 0.02)
 # Emerging AI roles are where people go, rarely what they do now: as present work they must
@@ -122,6 +122,16 @@ class Reading:
 
     def act_score(self, act: str) -> float:
         return confidence(self.acts, act)
+
+
+def _joined(vectors: np.ndarray, rows: list[int]) -> np.ndarray | None:
+    """The vector of some clauses read together, when already embedded: one clause's own, or
+    the whole message's for all of them (`vectors`: the message's, then each clause's)."""
+    if len(rows) == 1:
+        return vectors[1 + rows[0]]
+    if len(rows) == len(vectors) - 1:
+        return vectors[0]
+    return None
 
 
 def is_sure(matches: list[Match]) -> bool:
@@ -309,15 +319,20 @@ class Reader:
         reading.stays = "stay" in kinds
         if current_rows:
             row = self._with_retrieval(
-                scores[current_rows].max(axis=0), [clauses[i] for i in current_rows], present_work=True
+                scores[current_rows].max(axis=0),
+                [clauses[i] for i in current_rows],
+                _joined(vectors, current_rows),
+                present_work=True,
             )
             reading.current = self.recogniser.ranked(row)
             reading.near_roles = self._near_roles(reading.current[0], row)
         if goal_rows:
-            row = self._with_retrieval(scores[goal_rows].max(axis=0), [clauses[i] for i in goal_rows])
+            row = self._with_retrieval(
+                scores[goal_rows].max(axis=0), [clauses[i] for i in goal_rows], _joined(vectors, goal_rows)
+            )
             reading.target = self.recogniser.ranked(row, roles_only=True)
         if reading.act in {"retarget", "compare"}:  # only these read a goal outside goal clauses
-            anywhere = self._with_retrieval(scores.max(axis=0), clauses)
+            anywhere = self._with_retrieval(scores.max(axis=0), clauses, vectors[0])
             reading.anywhere = self.recogniser.ranked(anywhere, limit=3, roles_only=True)
         reading.mentioned = [
             m for m in self.recogniser.ranked(scores.max(axis=0), limit=4, roles_only=True) if m.score >= SURE
@@ -332,7 +347,9 @@ class Reader:
         reading.skills = list(dict.fromkeys(s for s, _, _ in self._skills.find(words, _stem(words))))
         return reading
 
-    def _with_retrieval(self, row: np.ndarray, clauses: list[str], present_work: bool = False) -> np.ndarray:
+    def _with_retrieval(
+        self, row: np.ndarray, clauses: list[str], vector: np.ndarray | None, present_work: bool = False
+    ) -> np.ndarray:
         """More evidence on the same words: keyword search over every entity's description,
         and retrieval's ranking of role documents (its best chunk's similarity, and a lift by
         rank: the fused ranking finds the right role first more often than one vector does).
@@ -353,7 +370,9 @@ class Reader:
                 row[column] += KEYWORD_RANK_LIFT[rank]
         if self.search_roles is None:
             return row
-        for rank, (role_id, similarity) in enumerate(self.search_roles(text)[:3]):
+        for rank, (role_id, similarity) in enumerate(
+            self.search_roles(text, None if vector is None else vector.tolist())[:3]
+        ):
             if present_work and role_id in self._emerging:
                 continue
             column = self.recogniser.column_of_role(role_id)
