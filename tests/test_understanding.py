@@ -209,9 +209,6 @@ async def test_someone_outside_the_base_who_keeps_their_work_is_told_why(real_se
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="known defect: 'I work at a bank' is taken as one occupation instead of asked about"
-)
 async def test_unsure_job_offers_choices_and_a_number_picks_one(real_service) -> None:  # type: ignore[no-untyped-def]
     from bot.core.models import UserRef
 

@@ -35,6 +35,7 @@ from bot.core.understanding.reader import (
     ASK,
     INTERROGATIVE,
     NEGATIONS,
+    PROPOSAL,
     Reader,
     Reading,
     asks_about_others,
@@ -289,7 +290,8 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
         state.pending = PendingQuestion(kind="work")
     goal_acts = {"plan", "retarget", "compare", "question", "vague"}
     # "do AI auditors need to know how models work?" asks about a role; it chooses no goal.
-    asks_of_a_role = act == "question" and asks_about_others(turn.text)
+    # "and what about AI governance?" proposes one, whatever the act reads.
+    asks_of_a_role = act == "question" and asks_about_others(turn.text) and not PROPOSAL.search(turn.text)
     if act in goal_acts and not asks_of_a_role and (act == "retarget" or _goal_role(reading, act)):
         role = _goal_role(reading, act)
         # A goal that names the job they have is usually a misread self-description; staying

@@ -76,7 +76,16 @@ INTERROGATIVE = re.compile(
     re.IGNORECASE,
 )
 FIRST_PERSON_WORDS = SPEAKER | {"my", "we", "our", "us", "we're", "mine"}
+# A workplace is not a job: "I work at a bank" could be a teller, a loan officer or a cleaner,
+# so the coach asks, offering the closest jobs, unless one job clearly stands out for the place
+# ("I work in a call centre"). A clause that says only where they work.
+WORKPLACE_ONLY = re.compile(
+    r"^\W*(?:i\s+|i'm\s+|im\s+)?(?:work|working|am working)\s+(?:at|in|for)\s+"
+    r"(?:a|an|the|my|our|this|one of)?\s*(?:[^\W\d_]+\s*){1,3}\W*$",
+    re.IGNORECASE,
+)
 CLEARLY_OTHER = 0.9
+WORKPLACE_MARGIN = 0.1  # how far ahead of the next job a workplace's own job must be
 MARGIN = 0.03  # a top match this close to a different runner-up is a question, not a fact
 
 # Acts whose words are never a bare job title ("thanks", "yes", "why?").
@@ -111,9 +120,17 @@ class Reading:
     skills: list[str] = field(default_factory=list)  # skills the message names
     language: str = "en"
 
+    workplace_only: bool = False  # their work is described only by where it is ("I work at a bank")
+
     @property
     def current_sure(self) -> bool:
-        return is_sure(self.current)
+        return is_sure(self.current) and (not self.workplace_only or self._one_job_stands_out)
+
+    @property
+    def _one_job_stands_out(self) -> bool:
+        top, *rest = self.current
+        runner_up = rest[0].score if rest else 0.0
+        return top.score >= CLEARLY_OTHER and top.score - runner_up >= WORKPLACE_MARGIN
 
     @property
     def goal(self) -> str | None:
@@ -326,6 +343,7 @@ class Reader:
             )
             reading.current = self.recogniser.ranked(row)
             reading.near_roles = self._near_roles(reading.current[0], row)
+            reading.workplace_only = all(WORKPLACE_ONLY.match(clauses[i]) for i in current_rows)
         if goal_rows:
             row = self._with_retrieval(
                 scores[goal_rows].max(axis=0), [clauses[i] for i in goal_rows], _joined(vectors, goal_rows)
