@@ -111,7 +111,7 @@ def score_state(expect: dict[str, Any], answer: Answer, case: str, tallies: dict
     if "plan_skills_any" in expect:
         studied = answer.plan.skills if answer.plan else []
         # An entry step (a certificate course) that teaches a skill puts it in the plan too.
-        covered = [c for c in _entry_covers(answer.plan)]
+        covered = list(dict.fromkeys(_entry_covers(answer.plan)))  # once each, though many weeks
         tallies["relevant plan skill"].add(
             bool(set(expect["plan_skills_any"]) & set(studied + covered)),
             case,
