@@ -287,7 +287,14 @@ class Reader:
             horizon_weeks=read_horizon_weeks(text),
             language=self.languages.detect(text),
         )
-        reading.acts = self.meaning.acts.guess(vectors[0], *view_vectors)
+        # What someone wants now is mostly in the question they end on ("sales rep sounds good.
+        # first step?"): that clause is one more view of the message.
+        asked_last = len(clauses) > 1 and bool(
+            text.rstrip().endswith("?") or INTERROGATIVE.search(clauses[-1])
+        )
+        reading.acts = self.meaning.acts.guess(
+            vectors[0], *view_vectors, *([vectors[-1]] if asked_last else [])
+        )
         reading.act = reading.acts[0].label
         scores = self.recogniser.scores(vectors[1:], clauses)
         frames = [self.meaning.frames.guess(v) for v in vectors[1:]]
