@@ -287,17 +287,7 @@ class Reader:
             horizon_weeks=read_horizon_weeks(text),
             language=self.languages.detect(text),
         )
-        # Each clause of a longer message is one more view of its act ("appreciate it, see you
-        # next week" thanks; alone, "next week" sounds like progress), and what someone wants now
-        # is mostly in the question they end on ("sales rep sounds good. first step?"): that
-        # clause counts twice.
-        asked_last = len(clauses) > 1 and bool(
-            text.rstrip().endswith("?") or INTERROGATIVE.search(clauses[-1])
-        )
-        clause_views = list(vectors[1:]) if len(clauses) > 1 else []
-        reading.acts = self.meaning.acts.guess(
-            vectors[0], *view_vectors, *clause_views, *([vectors[-1]] if asked_last else [])
-        )
+        reading.acts = self.meaning.acts.guess(vectors[0], *view_vectors)
         reading.act = reading.acts[0].label
         scores = self.recogniser.scores(vectors[1:], clauses)
         frames = [self.meaning.frames.guess(v) for v in vectors[1:]]
