@@ -352,6 +352,19 @@ async def test_a_suggested_role_named_again_is_asked_about_and_chatter_claims_no
 
 
 @pytest.mark.slow
+async def test_a_question_about_a_role_sets_no_goal_and_a_proposal_does(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
+
+    user = UserRef(platform="test", user_id="asks-about")
+    await real_service.ask(user, "I'm a paralegal with 5 hours a week, what should I learn?")
+    asked = await real_service.ask(user, "do AI auditors need a law degree?")
+    assert asked.intent == "question" and asked.profile.target_role is None, asked.intent
+    proposed = await real_service.ask(user, "and what about AI ethicist?")
+    assert proposed.intent == "retarget" and proposed.profile.target_role == "ai-ethicist"
+    assert proposed.plan is not None and proposed.plan.target_role == "ai-ethicist"
+
+
+@pytest.mark.slow
 async def test_a_skill_the_plan_does_not_teach_said_done_is_a_skill_they_bring(real_service) -> None:  # type: ignore[no-untyped-def]
     from bot.core.models import UserRef
 

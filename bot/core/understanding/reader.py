@@ -85,7 +85,9 @@ WORKPLACE_ONLY = re.compile(
     re.IGNORECASE,
 )
 CLEARLY_OTHER = 0.9
-WORKPLACE_MARGIN = 0.1  # how far ahead of the next job a workplace's own job must be
+# A workplace names a job only when one is this close and this far ahead of the next.
+WORKPLACE_JOB = 0.9
+WORKPLACE_MARGIN = 0.1
 MARGIN = 0.03  # a top match this close to a different runner-up is a question, not a fact
 
 # Acts whose words are never a bare job title ("thanks", "yes", "why?").
@@ -124,13 +126,12 @@ class Reading:
 
     @property
     def current_sure(self) -> bool:
-        return is_sure(self.current) and (not self.workplace_only or self._one_job_stands_out)
-
-    @property
-    def _one_job_stands_out(self) -> bool:
-        top, *rest = self.current
-        runner_up = rest[0].score if rest else 0.0
-        return top.score >= CLEARLY_OTHER and top.score - runner_up >= WORKPLACE_MARGIN
+        if not is_sure(self.current):
+            return False
+        stands_out = (
+            self.current[0].score >= WORKPLACE_JOB and lead_over_next(self.current) >= WORKPLACE_MARGIN
+        )
+        return not self.workplace_only or stands_out
 
     @property
     def goal(self) -> str | None:
@@ -151,11 +152,18 @@ def _joined(vectors: np.ndarray, rows: list[int]) -> np.ndarray | None:
     return None
 
 
+def lead_over_next(matches: list[Match]) -> float:
+    """How far the top match is ahead of the next one that is something else (a role's own
+    occupations are that role); the top score itself when nothing else is near."""
+    top = matches[0]
+    runner = next((m for m in matches[1:] if m.role_id != top.role_id or m.role_id is None), None)
+    return top.score - (runner.score if runner else 0.0)
+
+
 def is_sure(matches: list[Match]) -> bool:
     if not matches or matches[0].score < SURE:
         return False
-    runner = next((m for m in matches[1:] if m.role_id != matches[0].role_id or m.role_id is None), None)
-    return runner is None or matches[0].score - runner.score >= MARGIN or matches[0].score >= SURE + 0.15
+    return lead_over_next(matches) >= MARGIN or matches[0].score >= SURE + 0.15
 
 
 def names_one_role(matches: list[Match]) -> bool:
@@ -164,8 +172,7 @@ def names_one_role(matches: list[Match]) -> bool:
     none, however close it is to each; the coach then suggests roles from the person's work."""
     if not matches or matches[0].score < ASK:
         return False
-    runner = next((m for m in matches[1:] if m.role_id != matches[0].role_id), None)
-    return runner is None or matches[0].score - runner.score >= MARGIN
+    return lead_over_next(matches) >= MARGIN  # a wish's matches are roles only
 
 
 def close_candidates(matches: list[Match], limit: int = 3) -> list[Match]:
