@@ -161,6 +161,10 @@ async def real_service(real_container: Container, tmp_path: Path):  # type: igno
         ("I'm a bookkeeper and I'd like to become a data analyst", "bookkeeper", "data-analyst"),
         # A goal described, not named: matched against what people in each role say they do.
         ("I want to be the person who decides whether a model is fair enough to launch", None, "ai-ethicist"),
+        # O*NET's nursing specialties are registered nurses: the role, not an outside occupation.
+        ("ICU nurse on nights, titrating drips and charting. is AI coming for us", "nurse", None),
+        # A clause led by a wish is the goal, however near its words are to someone's work.
+        ("I answer phones at a dental office. want to get into real sales", None, "sales-representative"),
     ],
 )  # fmt: skip
 async def test_roles_from_free_text(real_service, text: str, current: str | None, target: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -325,6 +329,17 @@ def test_a_goal_needs_a_wish_or_a_move_said() -> None:
     assert not says_a_wish("i build churn models in python at a telecom")
     assert not says_a_wish("i draft road profiles in civil 3d")
     assert says_a_wish("and what about AI governance specialist")
+
+
+def test_a_clause_led_by_a_wish_is_a_goal() -> None:
+    from bot.core.understanding.reader import opens_with_a_wish
+
+    assert opens_with_a_wish("want to get into real sales")
+    assert opens_with_a_wish("could i do medical transcription from home instead")
+    assert opens_with_a_wish("and i'd love to move into nursing informatics")
+    assert not opens_with_a_wish("like 20 hrs a week of dead time to study")
+    assert not opens_with_a_wish("i run a reach truck at a food DC")
+    assert not opens_with_a_wish("trying to keep up with 200 orders a shift")
 
 
 def test_a_question_in_the_third_person_describes_nobodys_work() -> None:

@@ -60,12 +60,18 @@ NEGATIONS = frozenset(
 WISH_WORDS = frozenset(
     {"want", "wants", "wanted", "wanna", "would", "i'd", "id", "like", "love", "hope", "hoping",
      "hopefully", "plan", "planning", "aim", "aiming", "try", "trying", "looking", "dream",
-     "aspire", "considering", "consider", "thinking", "interested", "eventually", "someday",
+     "aspire", "considering", "consider", "thinking", "interested", "curious", "eventually", "someday",
      "become", "becoming", "switch", "switching", "pivot", "pivoting", "transition", "move",
      "moving", "get", "getting", "break", "go", "going", "gonna", "could", "should", "maybe",
      "next", "future", "learn", "learning", "prefer", "rather", "instead", "wish", "goal", "career",
      "how"}
 )  # fmt: skip
+# Verbs of wanting and modals of possibility that open a clause about a wish (closed classes).
+OPENING_WISHES = frozenset(
+    {"want", "wanna", "wants", "hope", "hoping", "would", "i'd", "id", "could", "aiming", "aspire",
+     "dream", "planning", "considering"}
+)  # fmt: skip
+LEADING_WORDS = frozenset({"i", "and", "but", "so", "really", "honestly", "maybe", "also", "still", "just"})
 PROPOSAL = re.compile(r"\b(?:what|how) about\b", re.IGNORECASE)  # "what about AI governance?"
 # A question in form: a question mark, or an opening wh-word or auxiliary (grammar's closed
 # classes). "junior web developer worried about Copilot" is no question, whatever it is near.
@@ -85,6 +91,11 @@ WORKPLACE_ONLY = re.compile(
     re.IGNORECASE,
 )
 CLEARLY_OTHER = 0.9
+# An opening clause of a few words read as someone else's or a past job, but not clearly so
+# ("commercial painter", "family med doc"), is their present work when it says a job's name
+# or is as near one as a name is.
+OPENING_UNCLEAR = ("other", "past")
+NAME_LIKE = 0.75
 # A workplace names a job only when one is this close and this far ahead of the next.
 WORKPLACE_JOB = 0.9
 WORKPLACE_MARGIN = 0.1
@@ -235,6 +246,16 @@ def says_a_wish(clause: str) -> bool:
     return bool(words & WISH_WORDS) or bool(PROPOSAL.search(clause))
 
 
+def opens_with_a_wish(clause: str) -> bool:
+    """A clause led by a verb of wanting or a modal of possibility ("want to get into sales",
+    "could i do transcription from home instead") is about what they would do, whatever its
+    content is near: the frame examples weigh content more than form."""
+    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower())[:3]
+    while words and words[0] in LEADING_WORDS:
+        words = words[1:]
+    return bool(words) and words[0] in OPENING_WISHES
+
+
 def clauses_of(text: str) -> list[str]:
     """The message's clauses. A short item after a comma ("password resets, laptops, tickets")
     belongs to the clause it lists things of: alone, "tickets" reads as an usher's work."""
@@ -302,20 +323,26 @@ class Reader:
             frame_of(f, bool(self.recogniser.named_roles(c)), speaks_of_self(c), says_a_wish(c))
             for f, c in zip(frames, clauses, strict=True)
         ]
-        kinds = [
-            "other" if k == "current" and asks_about_others(c) else k
-            for k, c in zip(kinds, clauses, strict=True)
-        ]
+        # Grammar the frame examples cannot see: a question about others describes nobody's
+        # work, and a clause led by a wish is a goal.
+        for i, clause in enumerate(clauses):
+            if kinds[i] == "current" and asks_about_others(clause):
+                kinds[i] = "other"
+            elif kinds[i] == "current" and opens_with_a_wish(clause):
+                kinds[i] = "goal"
         # People introduce themselves first, often with a bare title ("paralegal, 6 yrs in
         # immigration law", "hvac tech, residential"): a short opening clause that is a job's
-        # name is their present work, unless clearly someone else's ("my brother is a nurse").
+        # name is their present work, unless clearly someone else's ("my brother is a nurse")
+        # or clearly past ("ex-teacher").
         # The frame examples cannot judge a clause with no verb.
-        unclear_other = kinds[0] == "other" and confidence(frames[0], "other") < CLEARLY_OTHER
+        unclear = kinds[0] == "goal" or (
+            kinds[0] in OPENING_UNCLEAR and confidence(frames[0], kinds[0]) < CLEARLY_OTHER
+        )
         if (
             len(clauses) > 1
             and len(clauses[0].split()) <= OPENING_TITLE_WORDS
-            and (kinds[0] == "goal" or unclear_other)
-            and self.recogniser.says_a_job_name(clauses[0])
+            and unclear
+            and (self.recogniser.says_a_job_name(clauses[0]) or float(scores[0].max()) >= NAME_LIKE)
         ):
             kinds[0] = "current"
         # A wish that points back ("they pay people to grade chatbot answers? i want that
