@@ -10,12 +10,15 @@ and are frozen: a miss is a finding about the coach, never a reason to edit a ca
 - `tests/eval/final_*.yaml`: a second set of the same kinds, kept for a last check only.
 - `tests/eval/fresh_*.yaml`: a third set, written blind before a later round of changes and
   looked at once, at the end of that round (the second set had had several looks by then).
-- `tests/eval/dev_conversations.yaml`: conversations written blind from the acts' definitions
-  and occupation titles, open to tuning (its misses may be read); the figures to believe are
-  the fresh and final sets'.
+- `tests/eval/blind_*.yaml`: a fourth set, single messages only, written blind before a later
+  round of changes and scored as totals at its end.
+- `tests/eval/dev_*.yaml`: conversations written blind from the acts' definitions and
+  occupation titles, and single messages written blind from titles, open to tuning (their
+  misses may be read); the figures to believe are the held-back sets'.
 
 `python -m bench understanding` prints the figures in the bench table;
-`python -m bench.understanding [people|final|fresh|dev] [--misses]` prints them with every miss.
+`python -m bench.understanding [people|final|fresh|blind|dev] [--misses]` prints them with every
+miss.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ SETS = {
     "people": (EVAL / "people_questions.yaml", EVAL / "people_conversations.yaml"),
     "final": (EVAL / "final_questions.yaml", EVAL / "final_conversations.yaml"),
     "fresh": (EVAL / "fresh_questions.yaml", EVAL / "fresh_conversations.yaml"),
-    # Conversations only, written blind like the others but open to tuning: a development set.
+    "blind": (EVAL / "blind_questions.yaml", EVAL / "blind_conversations.yaml"),
+    # Written blind like the others but open to tuning: a development set.
     "dev": (EVAL / "dev_questions.yaml", EVAL / "dev_conversations.yaml"),
 }
 
