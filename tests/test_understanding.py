@@ -194,6 +194,18 @@ async def test_occupations_outside_the_knowledge_base_are_recognised_honestly(re
 
 
 @pytest.mark.slow
+async def test_a_short_opening_title_the_frames_misread_is_present_work(real_service) -> None:  # type: ignore[no-untyped-def]
+    """The frame examples read "family med doc" as someone else's; as an opening title near a
+    job's name it is the person's own work."""
+    from bot.core.models import UserRef
+
+    answer = await real_service.ask(
+        UserRef(platform="test", user_id="doc"), "family med doc, the inbox is killing me"
+    )
+    assert answer.profile.onet_code == "29-1215.00" and answer.profile.current_role is None
+
+
+@pytest.mark.slow
 async def test_someone_outside_the_base_who_keeps_their_work_is_told_why(real_service) -> None:  # type: ignore[no-untyped-def]
     from bot.core.models import UserRef
 

@@ -219,9 +219,13 @@ def frame_of(
     return "other" if p.get("other", 0) >= (0.99 if strict else 0.85) else "current"
 
 
-def word_set(text: str) -> set[str]:
+def words_in_order(text: str) -> list[str]:
     """The words of a text, lower case, apostrophes kept ("i'm"): for the closed word classes."""
-    return set(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower()))
+    return re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower())
+
+
+def word_set(text: str) -> set[str]:
+    return set(words_in_order(text))
 
 
 def speaks_of_self(clause: str) -> bool:
@@ -250,10 +254,8 @@ def opens_with_a_wish(clause: str) -> bool:
     """A clause led by a verb of wanting or a modal of possibility ("want to get into sales",
     "could i do transcription from home instead") is about what they would do, whatever its
     content is near: the frame examples weigh content more than form."""
-    words = re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", clause.lower())[:3]
-    while words and words[0] in LEADING_WORDS:
-        words = words[1:]
-    return bool(words) and words[0] in OPENING_WISHES
+    first = next((w for w in words_in_order(clause) if w not in LEADING_WORDS), None)
+    return first in OPENING_WISHES
 
 
 def clauses_of(text: str) -> list[str]:
@@ -335,7 +337,9 @@ class Reader:
         # name is their present work, unless clearly someone else's ("my brother is a nurse")
         # or clearly past ("ex-teacher").
         # The frame examples cannot judge a clause with no verb.
-        unclear = kinds[0] == "goal" or (
+        # A goal the frame examples read into a bare title is reclaimed; one said with a wish
+        # ("want to be a nurse, i work retail") stays a goal.
+        unclear = (kinds[0] == "goal" and not opens_with_a_wish(clauses[0])) or (
             kinds[0] in OPENING_UNCLEAR and confidence(frames[0], kinds[0]) < CLEARLY_OTHER
         )
         if (
