@@ -238,6 +238,23 @@ async def test_unsure_job_offers_choices_and_a_number_picks_one(real_service) ->
 
 
 @pytest.mark.slow
+async def test_a_goal_said_with_an_unclear_job_gets_its_plan_and_the_job_question(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.models import UserRef
+
+    user = UserRef(platform="test", user_id="goal-first")
+    first = await real_service.ask(user, "I work at a bank and want to become a data analyst")
+    assert first.intent == "plan" and first.plan is not None and first.plan.target_role == "data-analyst"
+    # The job is still asked, beneath the plan, with the closest jobs as the choices.
+    assert "To fit this plan to the work you do now" in first.answer
+    assert len(first.choices) >= 2 and all(c.text.isdigit() for c in first.choices)
+    assert first.profile.onet_code is None and first.profile.current_role is None
+    chosen = await real_service.ask(user, "1")
+    assert chosen.intent == "plan" and chosen.profile.onet_code == "43-3071.00"
+    assert chosen.plan is not None and chosen.plan.target_role == "data-analyst"
+    assert "To fit this plan" not in chosen.answer
+
+
+@pytest.mark.slow
 async def test_follow_ups_are_answered_from_the_conversation(real_service) -> None:  # type: ignore[no-untyped-def]
     from bot.core.models import UserRef
 

@@ -385,7 +385,12 @@ NO_PLAN_YET = (
 
 def choices_question(kind: str, titles: Sequence[str]) -> str:
     numbered = "\n".join(f"{i}. {t}" for i, t in enumerate(titles, 1))
-    question = "Which of these is closest to your work?" if kind == "current" else "Which role do you mean?"
+    questions = {
+        "current": "Which of these is closest to your work?",
+        # beneath a plan made before their job was clear
+        "fit": "To fit this plan to the work you do now, which of these is closest to your job?",
+    }
+    question = questions.get(kind, "Which role do you mean?")
     return f"{question}\n{numbered}\nReply with a number, or describe it in other words."
 
 

@@ -336,7 +336,11 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     turn.profile = before.model_copy(update=update)
     if act_given:
         return act_given
-    if state.pending is not None and not stated_job:
+    # A goal said outright is answered at once, even when the job is unclear ("IE at an auto
+    # parts plant, wanna become a data scientist"): the plan leads to the goal, and the job
+    # question, still pending, is asked beneath it to fit the plan to their work.
+    goal_now = act == "plan" and bool(update.get("target_role")) and state.pending is not None
+    if state.pending is not None and not stated_job and not goal_now:
         return "clarify"
     if act == "vague" and reading.describes_work and not stated_job:
         state.pending = PendingQuestion(kind="work")
@@ -402,6 +406,9 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
     text = compose.plan_answer(
         kb, profile, plan, targets, citations, notes, hours_assumed, turn.reading.horizon_weeks
     )
+    job_question = turn.state.pending if turn.state.pending and turn.state.pending.kind == "current" else None
+    if job_question is not None:
+        text += "\n\n" + compose.choices_question("fit", [c.title for c in job_question.choices])
     if hours_assumed:
         turn.notes.append("hours_per_week was not given: planned with 5")
     # Progress is shown once something is marked; until then the plan's first item is next.
@@ -421,7 +428,7 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
         targets=targets,
         plan=plan,
         progress=summary,
-        choices=list(PROGRESS_CHOICES) if has_next else [],
+        choices=_choices_of(job_question) if job_question else list(PROGRESS_CHOICES) if has_next else [],
         sources=citations,
         notes=turn.notes,
         exposure=exposure,
@@ -442,16 +449,19 @@ async def handle_plan(turn: Turn) -> Answer:
     return _plan_answer(turn)
 
 
+def _choices_of(pending: PendingQuestion) -> list[ReplyChoice]:
+    return [ReplyChoice(label=c.title, text=str(i)) for i, c in enumerate(pending.choices, 1)]
+
+
 async def handle_clarify(turn: Turn) -> Answer:
     pending = turn.state.pending
     if pending is None or not pending.choices:
         return Answer(intent="clarify", answer=compose.ASK_WORK, profile=turn.profile)
-    titles = [c.title for c in pending.choices]
     return Answer(
         intent="clarify",
-        answer=compose.choices_question(pending.kind, titles),
+        answer=compose.choices_question(pending.kind, [c.title for c in pending.choices]),
         profile=turn.profile,
-        choices=[ReplyChoice(label=t, text=str(i)) for i, t in enumerate(titles, 1)],
+        choices=_choices_of(pending),
     )
 
 

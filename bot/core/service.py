@@ -335,6 +335,8 @@ class CoachService:
             notes=offline.notes,
             exposure=offline.exposure,
             language=offline.language,
+            # The choices stand too: a pending question is answered by its number either way.
+            choices=offline.choices,
         )
 
     async def stream(self, user: UserRef, text: str, hours: float | None = None) -> AsyncIterator[str]:

@@ -248,3 +248,17 @@ async def test_tool_calls_are_capped_per_message(llm_service: CoachService, fake
     answer = await llm_service.ask(USER, "what is prompt engineering?")
     assert answer.mode == "llm"
     assert len(searched) <= 13  # 12 tool calls at most, plus the offline reading's own search
+
+
+async def test_a_question_with_choices_keeps_its_choices_when_the_model_words_it(
+    llm_service: CoachService, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.script.append({"content": "Which of these is closest to your job? Reply with its number."})
+    user = UserRef(platform="test", user_id="llm-choices")
+    answer = await llm_service.ask(user, "I work at a bank")
+    assert answer.mode == "llm" and answer.intent == "clarify"
+    # The buttons are the offline reading's choices; a number picks one, whoever wrote the words.
+    assert len(answer.choices) >= 2 and [c.text for c in answer.choices][:2] == ["1", "2"]
+    fake_openai.script.append({"content": "Noted."})
+    chosen = await llm_service.ask(user, "1")
+    assert (await llm_service.get_profile(user)).onet_code == chosen.profile.onet_code is not None
