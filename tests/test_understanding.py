@@ -190,6 +190,8 @@ async def test_occupations_outside_the_knowledge_base_are_recognised_honestly(re
         assert (
             tasks.intent == "own_tasks" and "Most exposed" in tasks.answer and "Least exposed" in tasks.answer
         )
+        # One person's job in words, O*NET's plural title beside it.
+        assert "Your tasks as a dental hygienist (O*NET: Dental Hygienists)" in tasks.answer
     assert "You're a" not in answer.answer  # never claims a role the person does not have
 
 

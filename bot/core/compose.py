@@ -467,9 +467,15 @@ def first_step_text(kb: KnowledgeBase, plan: Plan) -> str:
     )
 
 
-def own_tasks_text(title: str, most: Sequence[tuple[str, str]], least: Sequence[tuple[str, str]]) -> str:
+def own_tasks_text(
+    name: str, title: str, most: Sequence[tuple[str, str]], least: Sequence[tuple[str, str]]
+) -> str:
+    """`name` is one person's job ("Tax preparer"), `title` O*NET's ("Tax Preparers")."""
     label = {"E1": "directly exposed", "E2": "exposed with AI software", "E0": "not exposed"}
-    parts = [f"Your tasks as {a(title.lower())}, as rated in the GPTs-are-GPTs study (O*NET tasks):"]
+    parts = [
+        f"Your tasks as {a(name.lower())} (O*NET: {title}), as rated in the GPTs-are-GPTs study "
+        "(O*NET tasks):"
+    ]
     if most:
         parts.append("Most exposed:\n" + "\n".join(f"{BULLET} {t} ({label.get(e, e)})" for t, e in most))
     if least:

@@ -515,7 +515,9 @@ async def handle_own_tasks(turn: Turn) -> Answer:
         return Answer(intent="own_tasks", answer=compose.ASK_WORK, profile=turn.profile)
     figures = compose.occupation_exposure_text(exposure.onet_title, exposure.human_beta, exposure.gpt4_beta)
     if exposure.tasks:
+        role = turn.kb.roles.get(turn.profile.current_role or "")
         tasks = compose.own_tasks_text(
+            role.title if role else title_names(exposure.onet_title)[0],
             exposure.onet_title,
             [(t.task, t.label) for t in exposure.tasks["most"]],
             [(t.task, t.label) for t in exposure.tasks["least"]],
