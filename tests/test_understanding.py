@@ -463,3 +463,12 @@ def test_a_follow_up_is_read_against_the_conversation() -> None:
     skill = _reading(("plan", 0.6), ("known_skill", 0.3), skills=["spreadsheet-analysis"])
     assert decide_act("pretty solid in excel already", skill, planned, known, False) == "known_skill"
     assert decide_act("pretty solid in excel already", skill, ConversationState(), Profile(), False) == "plan"
+    # Thanks with nothing else asked or told is thanks, whatever act the wording leans to;
+    # thanks beside a question, a skill or an act the reading is sure of is that act.
+    leaning = _reading(("progress_done", 0.62), ("smalltalk", 0.28))
+    assert decide_act("appreciate it, see you next week", leaning, planned, known, False) == "smalltalk"
+    assert decide_act("finished week one", leaning, planned, known, False) == "progress_done"
+    sure = _reading(("how_long", 0.99))
+    assert decide_act("thanks! how long will this take", sure, planned, known, False) == "how_long"
+    told = _reading(("known_skill", 0.47), ("progress", 0.12), skills=["sql"])
+    assert decide_act("thanks, i already know sql", told, planned, known, False) == "known_skill"

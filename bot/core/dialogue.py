@@ -40,6 +40,7 @@ from bot.core.understanding.reader import (
     Reading,
     asks_about_others,
     close_candidates,
+    only_thanks,
     word_set,
 )
 from bot.core.understanding.recognition import Match, title_names
@@ -152,6 +153,8 @@ def decide_act(
     text: str, reading: Reading, state: ConversationState, profile: Profile, stated_job: bool
 ) -> str:
     act = reading.act
+    if only_thanks(text, reading):
+        return "smalltalk"
     if act in {"affirm", "deny"}:
         return "smalltalk" if act == "affirm" else "vague"
     # Someone who says what they do wants advice on it, whatever else the message does;
@@ -259,7 +262,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     )
     keeps_job = in_conversation and (other_act or not new_job)
     # A door that names the act (a button, setup's closing "make me a plan") describes nobody.
-    says_no_job = follow_up or off_topic or asks or keeps_job
+    says_no_job = follow_up or off_topic or asks or keeps_job or only_thanks(turn.text, reading)
     reads_job = act_given is None and not stated_job and not says_no_job
     if reads_job and reading.current_sure:
         update |= match_profile(reading.current[0], kb)

@@ -71,6 +71,9 @@ OPENING_WISHES = frozenset(
     {"want", "wanna", "wants", "hope", "hoping", "would", "i'd", "id", "could", "aiming", "aspire",
      "dream", "planning", "considering"}
 )  # fmt: skip
+# Thanks (a closed class): said with no other act the reading is sure of, a message thanks.
+GRATITUDE = frozenset({"thanks", "thank", "thx", "ty", "appreciate", "appreciated", "cheers", "grateful"})
+SURE_BESIDE_THANKS = 0.75
 LEADING_WORDS = frozenset({"i", "and", "but", "so", "really", "honestly", "maybe", "also", "still", "just"})
 PROPOSAL = re.compile(r"\b(?:what|how) about\b", re.IGNORECASE)  # "what about AI governance?"
 # A question in form: a question mark, or an opening wh-word or auxiliary (grammar's closed
@@ -248,6 +251,17 @@ def asks_about_others(clause: str) -> bool:
 def says_a_wish(clause: str) -> bool:
     words = word_set(clause)
     return bool(words & WISH_WORDS) or bool(PROPOSAL.search(clause))
+
+
+def only_thanks(text: str, reading: Reading) -> bool:
+    """Thanks with nothing else asked or told ("ok makes sense, thank you", "appreciate it, see
+    you next week"): no question, no skill, hours or role said, and no other act the reading is
+    sure of ("thanks! how long will this take?" asks how long)."""
+    if not word_set(text) & GRATITUDE or INTERROGATIVE.search(text):
+        return False
+    if reading.skills or reading.hours or reading.mentioned:
+        return False
+    return reading.act == "smalltalk" or reading.act_score(reading.act) < SURE_BESIDE_THANKS
 
 
 def opens_with_a_wish(clause: str) -> bool:
