@@ -257,6 +257,29 @@ async def test_a_goal_said_with_an_unclear_job_gets_its_plan_and_the_job_questio
 
 
 @pytest.mark.slow
+async def test_a_wish_to_learn_is_planned_not_taken_as_known(real_service) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.compose import NOWHERE_YET
+    from bot.core.models import UserRef
+
+    python = await real_service.ask(
+        UserRef(platform="test", user_id="learn-1"), "i want to learn python, 5 hrs a week"
+    )
+    assert python.intent == "plan" and python.plan is not None and "python-programming" in python.plan.skills
+    assert "python-programming" not in python.profile.known_skills and python.profile.target_role is None
+    assert NOWHERE_YET in python.answer
+    # Someone who would rather not say their job is not asked for it: the skill a wish is
+    # nearest, by meaning, is planned.
+    ai = await real_service.ask(
+        UserRef(platform="test", user_id="learn-2"),
+        "laid off 8 months ago, dont really want to talk about my old job. just want to learn ai stuff, 15 hrs a week",
+    )
+    assert ai.intent == "plan" and ai.plan is not None and ai.plan.skills
+    assert (
+        ai.profile.current_role is None and ai.profile.onet_code is None and ai.profile.hours_per_week == 15
+    )
+
+
+@pytest.mark.slow
 async def test_follow_ups_are_answered_from_the_conversation(real_service) -> None:  # type: ignore[no-untyped-def]
     from bot.core.models import UserRef
 

@@ -258,6 +258,8 @@ def plan_answer(
         head.append(f"{target.title}: {target.summary}")
     label = f"Your first weeks {toward(kb, plan)}:" if plan.target_role else "Your first weeks:"
     tail = [t for t in (known_text(kb, plan), plan_summary(kb, plan)) if t]
+    if not (profile.current_role or profile.onet_code or plan.target_role):
+        tail.append(NOWHERE_YET)
     if horizon_weeks and plan.total_weeks <= horizon_weeks:
         tail.append(f"That fits in the {horizon_weeks} weeks you asked for.")
     elif horizon_weeks:
@@ -376,6 +378,11 @@ ASK_WORK = (
 ASK_HOURS = 'How many hours a week can you spend learning now? A number is enough, like "3 hours a week".'
 OFFLINE_LANGUAGE = (
     "(Offline answers are in English; a coach with a language model configured answers in {language}.)"
+)
+# Beneath a plan of skills alone ("i want to learn python"): where it could lead is open.
+NOWHERE_YET = (
+    "This plan covers the skills you asked about. Tell me your job, or a role you'd like, and I'll "
+    "fit it to where you're going."
 )
 NO_PLAN_YET = (
     "We don't have a plan yet. Tell me your current job (or the role you'd like) and your hours a "

@@ -41,6 +41,7 @@ from bot.core.understanding.reader import (
     asks_about_others,
     close_candidates,
     only_thanks,
+    wants_to_learn,
     word_set,
 )
 from bot.core.understanding.recognition import Match, title_names
@@ -166,6 +167,8 @@ def decide_act(
     if act == "change_hours" and state.plan is None:
         return "plan"  # hours given before any plan are part of the first request
     unknown = state.plan is None and not (profile.current_role or profile.target_role or profile.onet_code)
+    if act == "known_skill" and wants_to_learn(text):
+        return "plan"  # "i want to learn python": a plan of it, not a skill held
     if act == "retarget" and unknown and _goal_role(reading, act):
         return "plan"  # a first "I want to be ..." asks for the way there
     # "i'm pretty solid in excel already" mid-plan: a skill they bring, not a new request.
@@ -288,6 +291,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
         and not (turn.profile.current_role or turn.profile.onet_code)
         and act in {"plan", "vague"}
         and not reading.target
+        and not wants_to_learn(turn.text)  # "laid off, just want to learn ai stuff": plan that
     )
     if unknown_work and not act_given:
         state.pending = PendingQuestion(kind="work")
@@ -295,7 +299,11 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     # "do AI auditors need to know how models work?" asks about a role; it chooses no goal.
     # "and what about AI governance?" proposes one, whatever the act reads.
     asks_of_a_role = act == "question" and asks_about_others(turn.text) and not PROPOSAL.search(turn.text)
-    if act in goal_acts and not asks_of_a_role and (act == "retarget" or _goal_role(reading, act)):
+    # "i want to learn python" wishes for a skill, not for the role its words are nearest.
+    names_a_role = bool(turn.engine.reader.recogniser.named_roles(turn.text))
+    learns_a_skill = wants_to_learn(turn.text) and bool(reading.skills) and not names_a_role
+    sets_goal = act == "retarget" or (not learns_a_skill and _goal_role(reading, act))
+    if act in goal_acts and not asks_of_a_role and sets_goal:
         role = _goal_role(reading, act)
         # A goal that names the job they have is usually a misread self-description; staying
         # is read from what they say about keeping it (below).
@@ -440,7 +448,7 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
 
 def _learn_skills(turn: Turn) -> list[str]:
     """Skills the message asks to learn (named, and not said to be known)."""
-    if turn.reading.act in {"known_skill"}:
+    if turn.reading.act == "known_skill" and not wants_to_learn(turn.text):
         return []
     return [s for s in turn.reading.skills if s not in turn.profile.known_skills]
 
@@ -449,6 +457,13 @@ def _learn_skills(turn: Turn) -> list[str]:
 
 
 async def handle_plan(turn: Turn) -> Answer:
+    profile = turn.profile
+    knows_nothing = not (profile.current_role or profile.onet_code or profile.target_role or turn.state.plan)
+    if knows_nothing and not turn.reading.skills and wants_to_learn(turn.text):
+        # A wish to learn with no job or goal to plan from ("just want to learn ai stuff"):
+        # the skill it is nearest, by meaning.
+        nearest = await _nearest_skill(turn)
+        turn.reading.skills = [nearest] if nearest else []
     return _plan_answer(turn)
 
 

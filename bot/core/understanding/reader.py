@@ -71,6 +71,8 @@ OPENING_WISHES = frozenset(
     {"want", "wanna", "wants", "hope", "hoping", "would", "i'd", "id", "could", "aiming", "aspire",
      "dream", "planning", "considering"}
 )  # fmt: skip
+# Verbs of learning: "i want to learn python" asks for a plan of it, it does not say it is known.
+LEARNING_WORDS = frozenset({"learn", "learning", "study", "studying", "upskill", "upskilling"})
 # Thanks (a closed class): said with no other act the reading is sure of, a message thanks.
 GRATITUDE = frozenset({"thanks", "thank", "thx", "ty", "appreciate", "appreciated", "cheers", "grateful"})
 SURE_BESIDE_THANKS = 0.75
@@ -251,6 +253,16 @@ def asks_about_others(clause: str) -> bool:
 def says_a_wish(clause: str) -> bool:
     words = word_set(clause)
     return bool(words & WISH_WORDS) or bool(PROPOSAL.search(clause))
+
+
+def wants_to_learn(text: str) -> bool:
+    """A wish to learn something ("i want to learn python", "just want to learn ai stuff"),
+    not a skill already held ("I learned SQL years ago")."""
+    for clause in clauses_of(text):
+        words = word_set(clause)
+        if words & LEARNING_WORDS and says_a_wish(clause) and not words & NEGATIONS:
+            return True
+    return False
 
 
 def only_thanks(text: str, reading: Reading) -> bool:
