@@ -299,9 +299,11 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     # "do AI auditors need to know how models work?" asks about a role; it chooses no goal.
     # "and what about AI governance?" proposes one, whatever the act reads.
     asks_of_a_role = act == "question" and asks_about_others(turn.text) and not PROPOSAL.search(turn.text)
-    # "i want to learn python" wishes for a skill, not for the role its words are nearest.
+    # "i want to learn python" wishes for a skill, not for the role its words are nearest: a
+    # message read as about a skill, naming one and no role.
     names_a_role = bool(turn.engine.reader.recogniser.named_roles(turn.text))
-    learns_a_skill = wants_to_learn(turn.text) and bool(reading.skills) and not names_a_role
+    about_a_skill = reading.act == "known_skill" and bool(reading.skills)
+    learns_a_skill = about_a_skill and wants_to_learn(turn.text) and not names_a_role
     sets_goal = act == "retarget" or (not learns_a_skill and _goal_role(reading, act))
     if act in goal_acts and not asks_of_a_role and sets_goal:
         role = _goal_role(reading, act)
