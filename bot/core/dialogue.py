@@ -41,7 +41,6 @@ from bot.core.understanding.reader import (
     asks_about_others,
     close_candidates,
     only_thanks,
-    wants_to_learn,
     word_set,
 )
 from bot.core.understanding.recognition import Match, title_names
@@ -150,6 +149,11 @@ def read_in_context(text: str, reading: Reading, state: ConversationState, profi
     reading.act = reading.acts[0].label
 
 
+def knows_nothing(profile: Profile, state: ConversationState) -> bool:
+    """No plan, job, occupation or goal yet: nothing to follow up or plan from."""
+    return state.plan is None and not (profile.current_role or profile.target_role or profile.onet_code)
+
+
 def decide_act(
     text: str, reading: Reading, state: ConversationState, profile: Profile, stated_job: bool
 ) -> str:
@@ -166,8 +170,8 @@ def decide_act(
         return "plan"
     if act == "change_hours" and state.plan is None:
         return "plan"  # hours given before any plan are part of the first request
-    unknown = state.plan is None and not (profile.current_role or profile.target_role or profile.onet_code)
-    if act == "known_skill" and wants_to_learn(text):
+    unknown = knows_nothing(profile, state)
+    if act == "known_skill" and reading.learning:
         return "plan"  # "i want to learn python": a plan of it, not a skill held
     if act == "retarget" and unknown and _goal_role(reading, act):
         return "plan"  # a first "I want to be ..." asks for the way there
@@ -291,7 +295,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
         and not (turn.profile.current_role or turn.profile.onet_code)
         and act in {"plan", "vague"}
         and not reading.target
-        and not wants_to_learn(turn.text)  # "laid off, just want to learn ai stuff": plan that
+        and not reading.learning  # "laid off, just want to learn ai stuff": plan that
     )
     if unknown_work and not act_given:
         state.pending = PendingQuestion(kind="work")
@@ -299,13 +303,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     # "do AI auditors need to know how models work?" asks about a role; it chooses no goal.
     # "and what about AI governance?" proposes one, whatever the act reads.
     asks_of_a_role = act == "question" and asks_about_others(turn.text) and not PROPOSAL.search(turn.text)
-    # "i want to learn python" wishes for a skill, not for the role its words are nearest: a
-    # message read as about a skill, naming one and no role.
-    names_a_role = bool(turn.engine.reader.recogniser.named_roles(turn.text))
-    about_a_skill = reading.act == "known_skill" and bool(reading.skills)
-    learns_a_skill = about_a_skill and wants_to_learn(turn.text) and not names_a_role
-    sets_goal = act == "retarget" or (not learns_a_skill and _goal_role(reading, act))
-    if act in goal_acts and not asks_of_a_role and sets_goal:
+    if act in goal_acts and not asks_of_a_role and (act == "retarget" or _goal_role(reading, act)):
         role = _goal_role(reading, act)
         # A goal that names the job they have is usually a misread self-description; staying
         # is read from what they say about keeping it (below).
@@ -352,7 +350,7 @@ def understand(turn: Turn, hours: float | None, act_given: str | None = None) ->
     # A goal said outright is answered at once, even when the job is unclear ("IE at an auto
     # parts plant, wanna become a data scientist"): the plan leads to the goal, and the job
     # question, still pending, is asked beneath it to fit the plan to their work.
-    goal_now = act == "plan" and bool(update.get("target_role")) and state.pending is not None
+    goal_now = act == "plan" and bool(update.get("target_role"))
     if state.pending is not None and not stated_job and not goal_now:
         return "clarify"
     if act == "vague" and reading.describes_work and not stated_job:
@@ -450,7 +448,7 @@ def _plan_answer(turn: Turn, intent: str = "plan", lead: list[str] | None = None
 
 def _learn_skills(turn: Turn) -> list[str]:
     """Skills the message asks to learn (named, and not said to be known)."""
-    if turn.reading.act == "known_skill" and not wants_to_learn(turn.text):
+    if turn.reading.act == "known_skill" and not turn.reading.learning:
         return []
     return [s for s in turn.reading.skills if s not in turn.profile.known_skills]
 
@@ -459,9 +457,7 @@ def _learn_skills(turn: Turn) -> list[str]:
 
 
 async def handle_plan(turn: Turn) -> Answer:
-    profile = turn.profile
-    knows_nothing = not (profile.current_role or profile.onet_code or profile.target_role or turn.state.plan)
-    if knows_nothing and not turn.reading.skills and wants_to_learn(turn.text):
+    if knows_nothing(turn.profile, turn.state) and not turn.reading.skills and turn.reading.learning:
         # A wish to learn with no job or goal to plan from ("just want to learn ai stuff"):
         # the skill it is nearest, by meaning.
         nearest = await _nearest_skill(turn)

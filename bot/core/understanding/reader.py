@@ -132,6 +132,7 @@ class Reading:
     anywhere: list[Match] = field(default_factory=list)  # roles closest to the whole message
     describes_work: bool = False  # some clause is about their present work
     stays: bool = False  # some clause says they want to keep their job and upgrade in it
+    learning: bool = False  # some clause wishes to learn something ("i want to learn python")
     hours: HoursReading | None = None
     experience_years: float | None = None
     horizon_weeks: int | None = None
@@ -255,10 +256,10 @@ def says_a_wish(clause: str) -> bool:
     return bool(words & WISH_WORDS) or bool(PROPOSAL.search(clause))
 
 
-def wants_to_learn(text: str) -> bool:
+def wants_to_learn(clauses: Sequence[str]) -> bool:
     """A wish to learn something ("i want to learn python", "just want to learn ai stuff"),
     not a skill already held ("I learned SQL years ago")."""
-    for clause in clauses_of(text):
+    for clause in clauses:
         words = word_set(clause)
         if words & LEARNING_WORDS and says_a_wish(clause) and not words & NEGATIONS:
             return True
@@ -427,6 +428,11 @@ class Reader:
         ]
         words = _words(text)
         reading.skills = list(dict.fromkeys(s for s, _, _ in self._skills.find(words, _stem(words))))
+        reading.learning = wants_to_learn(clauses)
+        # "i want to learn python" wishes for a skill, not for the role its words are nearest:
+        # a message about a skill, naming one and no role, has no role as its goal.
+        if reading.act == "known_skill" and reading.skills and reading.learning and not named:
+            reading.target = []
         return reading
 
     def _with_retrieval(
