@@ -159,14 +159,17 @@ class Reading:
         return confidence(self.acts, act)
 
 
-def _joined(vectors: np.ndarray, rows: list[int]) -> np.ndarray | None:
-    """The vector of some clauses read together, when already embedded: one clause's own, or
-    the whole message's for all of them (`vectors`: the message's, then each clause's)."""
+def _joined(vectors: np.ndarray, rows: list[int]) -> np.ndarray:
+    """The vector of some clauses read together, from those already embedded (`vectors`: the
+    message's, then each clause's): one clause's own, the whole message's for all of them, and
+    for some of them the direction of their mean, which stands in for embedding their joined
+    text again (a forward pass is most of a message's cost)."""
     if len(rows) == 1:
         return vectors[1 + rows[0]]
     if len(rows) == len(vectors) - 1:
         return vectors[0]
-    return None
+    mean = vectors[[1 + r for r in rows]].mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-9)
 
 
 def lead_over_next(matches: list[Match]) -> float:
