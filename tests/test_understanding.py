@@ -163,6 +163,9 @@ async def real_service(real_container: Container, tmp_path: Path):  # type: igno
         ("I want to be the person who decides whether a model is fair enough to launch", None, "ai-ethicist"),
         # O*NET's nursing specialties are registered nurses: the role, not an outside occupation.
         ("ICU nurse on nights, titrating drips and charting. is AI coming for us", "nurse", None),
+        # Initials written as a title name the job; in lower case "rn" is "right now".
+        ("RN in the ER, 12s. what should i learn?", "nurse", None),
+        ("rn i just want to learn some ai stuff", None, None),
         # A clause led by a wish is the goal, however near its words are to someone's work.
         ("I answer phones at a dental office. want to get into real sales", None, "sales-representative"),
     ],
@@ -383,6 +386,18 @@ def test_a_goal_needs_a_wish_or_a_move_said() -> None:
     assert not says_a_wish("i build churn models in python at a telecom")
     assert not says_a_wish("i draft road profiles in civil 3d")
     assert says_a_wish("and what about AI governance specialist")
+
+
+def test_initials_name_a_job_only_when_written_as_a_title() -> None:
+    from bot.core.understanding.names import NameIndex
+
+    index = NameIndex({"nurse": ["rn"], "admin": ["pa"], "physician-assistant": ["pa"], "pm": ["pm"]})
+    assert index.initials_in("RN on a med surg floor, 5-6 pts") == ["nurse"]
+    assert index.initials_in("I'm an RN") == index.initials_in("burnt out. RN, 3 yrs") == ["nurse"]
+    assert index.initials_in("im a PA at a clinic") == ["admin", "physician-assistant"]  # meaning decides
+    assert index.initials_in("rn i'm just tired") == []  # lower case: "right now"
+    assert index.initials_in("the meeting is at 3 PM") == []  # not in a title's place
+    assert index.find(["rn"], ["rn"]) == []  # never as a plain word
 
 
 def test_a_clause_led_by_a_wish_is_a_goal() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from bot.core.text import fold
@@ -12,6 +13,11 @@ PERSON_WORDS = {
     "analyst", "designer", "engineer", "manager", "officer", "rep", "writer", "creator", "keyer",
     "operative", "associate", "advisor", "adviser", "executive", "consultant", "developer",
 }  # fmt: skip
+
+
+TITLE_INITIALS = re.compile(
+    r"(?:^|[,.;:!?(]\s*|\b(?:[Aa]n?|[Aa]s|I'?m|i'?m|[Aa]m)\s+)([A-Z]{2})(?![\w'])", re.MULTILINE
+)
 
 
 def _words(text: str) -> list[str]:
@@ -36,14 +42,17 @@ class NameIndex:
         self.names = names
         self._phrases: dict[tuple[str, ...], str] = {}
         self._words: dict[str, str] = {}
+        self._initials: dict[str, list[str]] = {}
         for doc_id, doc_names in names.items():
             for name in doc_names:
                 words = _words(name)
                 if len(words) >= 2:
                     self._phrases.setdefault(tuple(_stem(words)), doc_id)
-                elif words and len(words[0]) >= 3:  # "pa", "rn": too many false matches
+                elif words and len(words[0]) >= 3:
                     self._words.setdefault(words[0], doc_id)
                     self._words.setdefault(words[0] + "s", doc_id)
+                elif words:  # "rn", "pa": common words in lower case; see `initials_in`
+                    self._initials.setdefault(words[0], []).append(doc_id)
         # "call centre" from "call centre agent", "assembly line" from "assembly line worker":
         # people name the work more often than the title. Full names registered first win.
         for doc_id, doc_names in names.items() if heads else ():
@@ -52,6 +61,15 @@ class NameIndex:
                 if len(words) >= 3 and words[-1] in PERSON_WORDS:
                     self._phrases.setdefault(tuple(_stem(words[:-1])), doc_id)
         self._longest = max((len(p) for p in self._phrases), default=1)
+
+    def initials_in(self, text: str) -> list[str]:
+        """Documents named by two-letter initials written as a title: in capitals, opening a
+        clause or after "a", "an", "as", "i'm" ("RN on a med surg floor", "I'm an MA"). In
+        lower case or elsewhere they are other words ("rn" for right now, "3 PM")."""
+        found: list[str] = []
+        for initials in TITLE_INITIALS.findall(text):
+            found += [d for d in self._initials.get(initials.lower(), []) if d not in found]
+        return found
 
     def find(self, words: Sequence[str], stems: Sequence[str]) -> list[tuple[str, int, int]]:
         """Longest non-overlapping matches as (doc id, start, end)."""

@@ -256,14 +256,16 @@ class Recogniser:
             words = _words(clause)
             others = self._others_named(words)
             per_entity[row, sorted(others)] -= OTHERS_PENALTY
-            for key, _start, _end in self._names.find(words, _stem(words)):
-                column = int(key)
-                # A name said outright is lifted, if the clause is about it at all: "models"
-                # in "instructions that get the best out of models" names no job.
-                if column not in others and per_entity[row, column] >= NAMED_FLOOR:
-                    per_entity[row, column] = max(
-                        per_entity[row, column], 0.5 + 0.5 * per_entity[row, column]
-                    )
+            # A name said outright is lifted, if the clause is about it at all: "models" in
+            # "instructions that get the best out of models" names no job. Initials written as
+            # a title ("RN on a med surg floor") name a job as its name does, a role's or an
+            # occupation's; which of several, meaning decides.
+            named = [int(key) for key, _start, _end in self._names.find(words, _stem(words))]
+            named += [int(key) for key in self._job_names.initials_in(clause)]
+            for column in dict.fromkeys(named):
+                score = float(per_entity[row, column])
+                if column not in others and score >= NAMED_FLOOR:
+                    per_entity[row, column] = max(score, 0.5 + 0.5 * score)
         return per_entity
 
     def _others_named(self, words: list[str]) -> set[int]:
