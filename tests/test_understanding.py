@@ -394,6 +394,7 @@ def test_initials_name_a_job_only_when_written_as_a_title() -> None:
     index = NameIndex({"nurse": ["rn"], "admin": ["pa"], "physician-assistant": ["pa"], "pm": ["pm"]})
     assert index.initials_in("RN on a med surg floor, 5-6 pts") == ["nurse"]
     assert index.initials_in("I'm an RN") == index.initials_in("burnt out. RN, 3 yrs") == ["nurse"]
+    assert index.initials_in("I’m RN on nights") == ["nurse"]  # a typographic apostrophe too
     assert index.initials_in("im a PA at a clinic") == ["admin", "physician-assistant"]  # meaning decides
     assert index.initials_in("rn i'm just tired") == []  # lower case: "right now"
     assert index.initials_in("the meeting is at 3 PM") == []  # not in a title's place

@@ -15,8 +15,9 @@ PERSON_WORDS = {
 }  # fmt: skip
 
 
+# Two capitals in a title's place: opening a clause, or after "a", "an", "as", "am", "I'm".
 TITLE_INITIALS = re.compile(
-    r"(?:^|[,.;:!?(]\s*|\b(?:[Aa]n?|[Aa]s|I'?m|i'?m|[Aa]m)\s+)([A-Z]{2})(?![\w'])", re.MULTILINE
+    r"(?:^|[,.;:!?(]\s*|\b(?:[Aa]n?|[Aa][sm]|[Ii]['’]?m)\s+)([A-Z]{2})(?![\w'’])", re.MULTILINE
 )
 
 
