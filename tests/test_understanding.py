@@ -164,7 +164,7 @@ async def real_service(real_container: Container, tmp_path: Path):  # type: igno
         # O*NET's nursing specialties are registered nurses: the role, not an outside occupation.
         ("ICU nurse on nights, titrating drips and charting. is AI coming for us", "nurse", None),
         # Initials written as a title name the job; in lower case "rn" is "right now".
-        ("RN in the ER, 12s. what should i learn?", "nurse", None),
+        ("RN on a cardiac floor. epic wants us charting with ai now", "nurse", None),
         ("rn i just want to learn some ai stuff", None, None),
         # A clause led by a wish is the goal, however near its words are to someone's work.
         ("I answer phones at a dental office. want to get into real sales", None, "sales-representative"),
@@ -386,6 +386,23 @@ def test_a_goal_needs_a_wish_or_a_move_said() -> None:
     assert not says_a_wish("i build churn models in python at a telecom")
     assert not says_a_wish("i draft road profiles in civil 3d")
     assert says_a_wish("and what about AI governance specialist")
+
+
+@pytest.mark.slow
+async def test_a_message_is_read_in_one_forward_pass(real_service) -> None:  # type: ignore[no-untyped-def]
+    """Clauses read together (two about work beside a goal) reach retrieval through the vectors
+    already computed, not through a second pass over their joined text."""
+    from bot.core.models import UserRef
+
+    await real_service.ask(UserRef(platform="test", user_id="passes"), "I'm a paralegal")
+    embedder = real_service.embedder
+    before = embedder.passes
+    reading = real_service._engine.reader.read(
+        "i drive a forklift at a food warehouse, load trucks on nights. they are bringing in robots. "
+        "want to become a data analyst"
+    )
+    assert embedder.passes - before == 1
+    assert reading.current and reading.goal == "data-analyst"
 
 
 def test_initials_name_a_job_only_when_written_as_a_title() -> None:
